@@ -1,0 +1,170 @@
+//! Folding a stream into a whole answer: the non-streaming path, and tool-call
+//! accumulation shared by every consumer that needs whole calls.
+
+use std::collections::BTreeMap;
+
+use futures_util::StreamExt;
+
+use crate::{Error, EventStream, FinishReason, StreamEvent, ToolCall, Usage};
+
+/// A whole answer, collected from a stream.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Completion {
+    /// The model that served the answer (from `Start`).
+    pub model: Option<String>,
+    pub text: String,
+    pub reasoning: String,
+    pub refusal: String,
+    pub tool_calls: Vec<ToolCall>,
+    pub finish_reason: Option<FinishReason>,
+    pub usage: Option<Usage>,
+}
+
+impl Completion {
+    /// Applies one event. Returns the error if the event is one.
+    pub fn apply(
+        &mut self,
+        event: StreamEvent,
+        tools: &mut ToolCallAccumulator,
+    ) -> Result<(), Error> {
+        match event {
+            StreamEvent::Start { model } => self.model = Some(model),
+            StreamEvent::TextDelta(t) => self.text.push_str(&t),
+            StreamEvent::ReasoningDelta(t) => self.reasoning.push_str(&t),
+            StreamEvent::RefusalDelta(t) => self.refusal.push_str(&t),
+            event @ (StreamEvent::ToolCallStart { .. }
+            | StreamEvent::ToolCallDelta { .. }
+            | StreamEvent::ToolCallEnd { .. }) => tools.apply(&event),
+            StreamEvent::Usage(u) => self.usage = Some(u),
+            StreamEvent::Finish(reason) => self.finish_reason = Some(reason),
+            StreamEvent::Error(e) => return Err(e),
+        }
+        Ok(())
+    }
+}
+
+/// Collects a stream into a [`Completion`]; the first error event is returned as `Err`.
+pub async fn collect(mut stream: EventStream) -> Result<Completion, Error> {
+    let mut completion = Completion::default();
+    let mut tools = ToolCallAccumulator::default();
+    while let Some(event) = stream.next().await {
+        completion.apply(event, &mut tools)?;
+    }
+    completion.tool_calls = tools.into_calls();
+    Ok(completion)
+}
+
+/// Assembles tool calls from start / argument-fragment / end events, by index.
+#[derive(Debug, Clone, Default)]
+pub struct ToolCallAccumulator {
+    calls: BTreeMap<u32, ToolCall>,
+}
+
+impl ToolCallAccumulator {
+    /// Applies a tool-call event; other events are ignored. A fragment for an index that
+    /// never started opens an unnamed call rather than being lost.
+    pub fn apply(&mut self, event: &StreamEvent) {
+        match event {
+            StreamEvent::ToolCallStart { index, id, name } => {
+                let call = self.entry(*index);
+                call.id.clone_from(id);
+                call.name.clone_from(name);
+            }
+            StreamEvent::ToolCallDelta { index, arguments } => {
+                self.entry(*index).arguments.push_str(arguments);
+            }
+            _ => {}
+        }
+    }
+
+    fn entry(&mut self, index: u32) -> &mut ToolCall {
+        self.calls.entry(index).or_insert_with(|| ToolCall {
+            id: String::new(),
+            name: String::new(),
+            arguments: String::new(),
+        })
+    }
+
+    /// The call at `index`, as accumulated so far.
+    pub fn get(&self, index: u32) -> Option<&ToolCall> {
+        self.calls.get(&index)
+    }
+
+    /// All calls, ordered by index.
+    pub fn into_calls(self) -> Vec<ToolCall> {
+        self.calls.into_values().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+
+    fn stream(events: Vec<StreamEvent>) -> EventStream {
+        Box::pin(futures_util::stream::iter(events))
+    }
+
+    #[tokio::test]
+    async fn collects_text_reasoning_parallel_tool_calls_and_usage() {
+        let usage = Usage {
+            input_tokens: 5,
+            output_tokens: 7,
+            ..Usage::default()
+        };
+        let c = collect(stream(vec![
+            StreamEvent::Start { model: "m".into() },
+            StreamEvent::ReasoningDelta("think".into()),
+            StreamEvent::TextDelta("Hel".into()),
+            StreamEvent::TextDelta("lo".into()),
+            StreamEvent::ToolCallStart {
+                index: 1,
+                id: "b".into(),
+                name: "g".into(),
+            },
+            StreamEvent::ToolCallStart {
+                index: 0,
+                id: "a".into(),
+                name: "f".into(),
+            },
+            StreamEvent::ToolCallDelta {
+                index: 0,
+                arguments: "{\"x\":".into(),
+            },
+            StreamEvent::ToolCallDelta {
+                index: 1,
+                arguments: "{}".into(),
+            },
+            StreamEvent::ToolCallDelta {
+                index: 0,
+                arguments: "1}".into(),
+            },
+            StreamEvent::ToolCallEnd { index: 0 },
+            StreamEvent::ToolCallEnd { index: 1 },
+            StreamEvent::Finish(FinishReason::ToolCalls),
+            StreamEvent::Usage(usage),
+        ]))
+        .await
+        .unwrap();
+        assert_eq!(c.model.as_deref(), Some("m"));
+        assert_eq!(c.text, "Hello");
+        assert_eq!(c.reasoning, "think");
+        assert_eq!(c.tool_calls.len(), 2);
+        assert_eq!(c.tool_calls[0].name, "f");
+        assert_eq!(c.tool_calls[0].arguments, "{\"x\":1}");
+        assert_eq!(c.tool_calls[1].id, "b");
+        assert_eq!(c.finish_reason, Some(FinishReason::ToolCalls));
+        assert_eq!(c.usage, Some(usage));
+    }
+
+    #[tokio::test]
+    async fn error_event_becomes_err() {
+        let err = collect(stream(vec![
+            StreamEvent::TextDelta("partial".into()),
+            StreamEvent::Error(Error::new(ErrorKind::Timeout, "stalled")),
+        ]))
+        .await
+        .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Timeout);
+    }
+}
