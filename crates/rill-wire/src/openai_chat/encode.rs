@@ -1,0 +1,219 @@
+//! Core events -> chat-completions stream payloads.
+
+use std::slice;
+
+use rill_core::{FinishReason, StreamEvent, Usage};
+
+use super::error::error_body;
+use super::out::{
+    ChoiceOut, ChunkOut, DeltaOut, FunctionDeltaOut, ToolCallDeltaOut, UsageOut, to_json,
+};
+
+/// The payload that ends every chat-completions stream.
+pub const DONE: &str = "[DONE]";
+
+/// Stateful streaming encoder: core events -> SSE `data:` payloads, each a JSON chunk or
+/// `[DONE]`. Frame each returned string as one SSE event (`data: <payload>\n\n`).
+///
+/// The first chunk carries `delta: {"role":"assistant","content":""}` (sent on
+/// [`StreamEvent::Start`], or before the first content if `Start` never came). Reasoning is
+/// sent as `delta.reasoning_content` (the DeepSeek convention most OpenAI-compatible
+/// clients read). `Usage` is remembered and sent by [`finish`](Self::finish) in the final
+/// `choices: []` chunk when `include_usage` was asked for (and omitted when no usage is
+/// known). An `Error` becomes an `{"error":{...}}` payload and `[DONE]`; nothing follows.
+/// After `Finish` only `Usage` and `Error` are still taken into account. Empty deltas and
+/// `ToolCallEnd` produce nothing: this dialect has no way to say either.
+#[derive(Debug, Clone)]
+pub struct StreamEncoder {
+    id: String,
+    model: String,
+    created: u64,
+    include_usage: bool,
+    started: bool,
+    finished: bool,
+    done: bool,
+    usage: Option<Usage>,
+}
+
+impl StreamEncoder {
+    /// `id` (`chatcmpl-...`), `model` and `created` (unix seconds) repeat on every chunk.
+    pub fn new(id: String, model: String, created: u64, include_usage: bool) -> Self {
+        Self {
+            id,
+            model,
+            created,
+            include_usage,
+            started: false,
+            finished: false,
+            done: false,
+            usage: None,
+        }
+    }
+
+    /// Encodes one event into zero or more payloads.
+    pub fn encode(&mut self, event: &StreamEvent) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.done {
+            return out;
+        }
+        // After `Finish` only a late usage report (or an error) still means something.
+        if self.finished && !matches!(event, StreamEvent::Usage(_) | StreamEvent::Error(_)) {
+            return out;
+        }
+        match event {
+            StreamEvent::Start { .. } => self.start(&mut out),
+            StreamEvent::TextDelta(text) if !text.is_empty() => {
+                self.delta(
+                    &mut out,
+                    DeltaOut {
+                        content: Some(text),
+                        ..DeltaOut::default()
+                    },
+                );
+            }
+            StreamEvent::ReasoningDelta(text) if !text.is_empty() => {
+                let delta = DeltaOut {
+                    reasoning_content: Some(text),
+                    ..DeltaOut::default()
+                };
+                self.delta(&mut out, delta);
+            }
+            StreamEvent::RefusalDelta(text) if !text.is_empty() => {
+                self.delta(
+                    &mut out,
+                    DeltaOut {
+                        refusal: Some(text),
+                        ..DeltaOut::default()
+                    },
+                );
+            }
+            StreamEvent::ToolCallStart { index, id, name } => {
+                let call = ToolCallDeltaOut {
+                    index: *index,
+                    id: Some(id),
+                    kind: Some("function"),
+                    function: FunctionDeltaOut {
+                        name: Some(name),
+                        arguments: "",
+                    },
+                };
+                self.delta(
+                    &mut out,
+                    DeltaOut {
+                        tool_calls: Some([call]),
+                        ..DeltaOut::default()
+                    },
+                );
+            }
+            StreamEvent::ToolCallDelta { index, arguments } if !arguments.is_empty() => {
+                let call = ToolCallDeltaOut {
+                    index: *index,
+                    id: None,
+                    kind: None,
+                    function: FunctionDeltaOut {
+                        name: None,
+                        arguments,
+                    },
+                };
+                self.delta(
+                    &mut out,
+                    DeltaOut {
+                        tool_calls: Some([call]),
+                        ..DeltaOut::default()
+                    },
+                );
+            }
+            StreamEvent::Usage(usage) => self.usage = Some(*usage),
+            StreamEvent::Finish(reason) => {
+                self.start(&mut out);
+                out.push(self.chunk(DeltaOut::default(), Some(finish_reason(*reason))));
+                self.finished = true;
+            }
+            StreamEvent::Error(error) => {
+                out.push(error_body(error));
+                out.push(DONE.to_owned());
+                self.done = true;
+            }
+            // Empty deltas and `ToolCallEnd` have no representation in this dialect.
+            StreamEvent::TextDelta(_)
+            | StreamEvent::ReasoningDelta(_)
+            | StreamEvent::RefusalDelta(_)
+            | StreamEvent::ToolCallDelta { .. }
+            | StreamEvent::ToolCallEnd { .. } => {}
+        }
+        out
+    }
+
+    /// Call once when the core stream has ended: emits the usage chunk (if
+    /// `include_usage` and a usage is known) and `[DONE]`, unless the stream is already
+    /// done (after an error).
+    pub fn finish(&mut self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.done {
+            return out;
+        }
+        if let (true, Some(usage)) = (self.include_usage, &self.usage) {
+            out.push(to_json(&ChunkOut {
+                id: &self.id,
+                object: "chat.completion.chunk",
+                created: self.created,
+                model: &self.model,
+                choices: &[],
+                usage: Some(Some(UsageOut::from(usage))),
+            }));
+        }
+        out.push(DONE.to_owned());
+        self.done = true;
+        out
+    }
+
+    /// Whether `[DONE]` has been produced.
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// The role chunk, once.
+    fn start(&mut self, out: &mut Vec<String>) {
+        if !self.started {
+            self.started = true;
+            let delta = DeltaOut {
+                role: Some("assistant"),
+                content: Some(""),
+                ..DeltaOut::default()
+            };
+            out.push(self.chunk(delta, None));
+        }
+    }
+
+    fn delta(&mut self, out: &mut Vec<String>, delta: DeltaOut<'_>) {
+        self.start(out);
+        out.push(self.chunk(delta, None));
+    }
+
+    fn chunk(&self, delta: DeltaOut<'_>, finish_reason: Option<&'static str>) -> String {
+        let choice = ChoiceOut {
+            index: 0,
+            delta,
+            logprobs: (),
+            finish_reason,
+        };
+        to_json(&ChunkOut {
+            id: &self.id,
+            object: "chat.completion.chunk",
+            created: self.created,
+            model: &self.model,
+            choices: slice::from_ref(&choice),
+            usage: self.include_usage.then_some(None),
+        })
+    }
+}
+
+/// The `finish_reason` string for a core reason.
+pub(super) fn finish_reason(reason: FinishReason) -> &'static str {
+    match reason {
+        FinishReason::Stop | FinishReason::StopSequence => "stop",
+        FinishReason::Length => "length",
+        FinishReason::ToolCalls => "tool_calls",
+        FinishReason::ContentFilter => "content_filter",
+    }
+}

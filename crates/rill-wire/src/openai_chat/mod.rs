@@ -1,0 +1,29 @@
+//! OpenAI Chat Completions (`POST /v1/chat/completions`).
+//!
+//! - [`parse_request`]: a client's request body -> [`rill_core::ChatRequest`];
+//! - [`StreamEncoder`]: core events -> `chat.completion.chunk` payloads and `[DONE]`;
+//! - [`completion_body`]: a collected answer -> the non-streaming `chat.completion` body;
+//! - [`error_body`]: an error -> `{"error":{"message","type","param","code"}}`, and
+//!   [`error_from_body`] for an upstream's HTTP error response;
+//! - [`request_body`] and [`ChunkDecoder`]: the same dialect as an upstream, for
+//!   OpenAI-compatible providers and `rill chat`.
+//!
+//! Every payload here is the text of one SSE `data:` field; framing is the caller's job.
+
+mod body;
+mod convert;
+mod de_error;
+mod decode;
+mod encode;
+mod error;
+mod out;
+mod parse;
+mod request;
+mod response;
+
+pub use body::request_body;
+pub use decode::ChunkDecoder;
+pub use encode::{DONE, StreamEncoder};
+pub use error::{error_body, error_from_body};
+pub use parse::{ParsedRequest, parse_request};
+pub use response::completion_body;

@@ -1,0 +1,6 @@
+//! rill-wire's integration tests: one binary, one module per dialect.
+//!
+//! Modules are `#[cfg(test)]` so that clippy treats their helpers as test code too.
+
+#[cfg(test)]
+mod openai_chat;
