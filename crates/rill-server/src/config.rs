@@ -1,0 +1,203 @@
+//! `rill.toml`, environment overrides and defaults.
+
+use std::net::IpAddr;
+use std::path::Path;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use rill_providers::ScriptConfig;
+use serde::{Deserialize, Serialize};
+
+/// The whole configuration. Every key has a default, so no file is needed at all.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    /// The models clients may ask for. Empty: a built-in scripted model named `scripted`.
+    pub models: Vec<ModelConfig>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    pub host: IpAddr,
+    pub port: u16,
+    /// Request bodies larger than this are refused with 413.
+    pub max_body_bytes: usize,
+    /// On SIGINT/SIGTERM, running streams get this long to finish before they are ended
+    /// with an error event.
+    pub shutdown_grace_secs: u64,
+    /// Accept clients that are not on loopback. Off by default: without keys, rill must
+    /// not be an open relay.
+    pub allow_remote: bool,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            host: IpAddr::from([127, 0, 0, 1]),
+            port: 8080,
+            max_body_bytes: 4 * 1024 * 1024,
+            shutdown_grace_secs: 10,
+            allow_remote: false,
+        }
+    }
+}
+
+/// One model clients can ask for by `name`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    pub name: String,
+    pub provider: ProviderKind,
+    /// For `provider = "scripted"`: what to answer and which faults to inject.
+    #[serde(default, skip_serializing)]
+    pub script: ScriptConfig,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderKind {
+    Scripted,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("the config file `{0}` does not exist")]
+    Missing(String),
+    #[error("invalid configuration: {0}")]
+    Invalid(#[from] Box<figment::Error>),
+    #[error("invalid configuration: two models are named `{0}`")]
+    DuplicateModel(String),
+}
+
+impl Config {
+    /// Defaults, then the TOML file at `path` (if given, it must exist), then environment
+    /// variables `RILL_<SECTION>__<KEY>` (e.g. `RILL_SERVER__PORT=9000`).
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = path {
+            if !path.exists() {
+                return Err(ConfigError::Missing(path.display().to_string()));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        // Only `SECTION__KEY` variables are config keys; `RILL_CONFIG` and friends are not.
+        let env = Env::prefixed("RILL_")
+            .filter(|key| key.as_str().contains("__"))
+            .split("__");
+        let config: Config = figment.merge(env).extract().map_err(Box::new)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Parses a TOML document (no file, no environment): for tests and embedding.
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        let config: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::string(text))
+            .extract()
+            .map_err(Box::new)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let mut seen = std::collections::HashSet::new();
+        for model in &self.models {
+            if !seen.insert(model.name.as_str()) {
+                return Err(ConfigError::DuplicateModel(model.name.clone()));
+            }
+        }
+        Ok(())
+    }
+
+    /// The configured models, or the built-in default when none are.
+    pub fn effective_models(&self) -> Vec<ModelConfig> {
+        if !self.models.is_empty() {
+            return self.models.clone();
+        }
+        vec![ModelConfig {
+            name: "scripted".into(),
+            provider: ProviderKind::Scripted,
+            script: ScriptConfig {
+                tokens_per_second: Some(30.0),
+                ..ScriptConfig::default()
+            },
+        }]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_config_has_defaults_and_the_scripted_model() {
+        let c = Config::from_toml("").unwrap();
+        assert_eq!(c.server, ServerConfig::default());
+        assert_eq!(c.effective_models()[0].name, "scripted");
+    }
+
+    #[test]
+    fn parses_models_with_scripts() {
+        let c = Config::from_toml(
+            r#"
+            [server]
+            port = 9000
+            [[models]]
+            name = "slow"
+            provider = "scripted"
+            script = { text = "hi", tokens_per_second = 5, error_after = 3 }
+            "#,
+        )
+        .unwrap();
+        assert_eq!(c.server.port, 9000);
+        assert_eq!(c.models[0].script.text.as_deref(), Some("hi"));
+        assert_eq!(c.models[0].script.error_after, Some(3));
+    }
+
+    #[test]
+    fn rejects_unknown_keys_providers_and_duplicates() {
+        let err = Config::from_toml("[server]\nprot = 1")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("prot"), "{err}");
+        let err = Config::from_toml("[[models]]\nname='a'\nprovider='nope'")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("nope"), "{err}");
+        let err = Config::from_toml(
+            "[[models]]\nname='a'\nprovider='scripted'\n[[models]]\nname='a'\nprovider='scripted'",
+        )
+        .unwrap_err();
+        assert!(matches!(err, ConfigError::DuplicateModel(name) if name == "a"));
+    }
+
+    #[test]
+    fn example_config_in_the_repository_parses() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../rill.example.toml");
+        let text = std::fs::read_to_string(path).unwrap();
+        let c = Config::from_toml(&text).unwrap();
+        assert!(!c.models.is_empty());
+    }
+
+    #[test]
+    #[expect(
+        clippy::result_large_err,
+        reason = "figment's test jail fixes the error type"
+    )]
+    fn environment_overrides_the_file() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "rill.toml",
+                "[server]\nport = 9000\nshutdown_grace_secs = 3",
+            )?;
+            jail.set_env("RILL_SERVER__PORT", "9100");
+            jail.set_env("RILL_CONFIG", "ignored.toml");
+            let c = Config::load(Some(Path::new("rill.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(c.server.port, 9100);
+            assert_eq!(c.server.shutdown_grace_secs, 3);
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,35 @@
+//! rill's HTTP server.
+//!
+//! [`app`] builds the whole axum [`Router`](axum::Router) from an [`AppState`], so tests
+//! drive it in-process or on an ephemeral port exactly as `rill serve` does. Handlers are
+//! thin: parse the dialect's request into a core [`ChatRequest`](rill_core::ChatRequest),
+//! start a provider, and encode core events back into the dialect, written and flushed
+//! one SSE frame per event. Nothing is buffered between provider and socket: the response
+//! body polls the provider stream directly, so a client disconnect drops the stream and
+//! with it the generation.
+
+mod config;
+mod error;
+mod models;
+mod routes;
+mod shutdown;
+mod sse;
+mod state;
+
+pub use config::{Config, ConfigError, ModelConfig, ProviderKind, ServerConfig};
+pub use models::{ModelEntry, ModelRegistry};
+pub use routes::app;
+pub use shutdown::Shutdown;
+pub use state::AppState;
+
+use std::net::SocketAddr;
+
+/// Serves `state` on `listener` until `state.shutdown` drains, then waits for open
+/// responses, which the shutdown's abort deadline ends.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    let drain = state.shutdown.drained();
+    let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(drain)
+        .await
+}

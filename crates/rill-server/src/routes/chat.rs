@@ -1,0 +1,67 @@
+//! `POST /v1/chat/completions`: the OpenAI Chat Completions dialect.
+
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use rill_core::{StreamEvent, collect, terminated};
+use rill_sse::Frame;
+use rill_wire::openai_chat::{self, StreamEncoder};
+
+use super::common::{body_or_error, new_id, run_to_completion, unix_now};
+use crate::error::ApiError;
+use crate::sse::{self, DialectEncoder};
+use crate::state::AppState;
+
+pub async fn completions(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    match handle(state, body).await {
+        Ok(response) => response,
+        Err(error) => ApiError::openai(error).into_response(),
+    }
+}
+
+async fn handle(
+    state: AppState,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, rill_core::Error> {
+    let body = body_or_error(body, state.server.max_body_bytes)?;
+    let parsed = openai_chat::parse_request(&body)?;
+    let model = parsed.request.model.clone();
+    let provider = state
+        .models
+        .get(&model)
+        .ok_or_else(|| rill_core::Error::model_not_found(&model))?;
+    let abort = state.shutdown.abort_token().clone();
+    let id = new_id("chatcmpl-");
+    let created = unix_now();
+
+    let stream = terminated(provider.start(parsed.request).await?);
+    if parsed.stream {
+        let encoder = OpenAiSse(StreamEncoder::new(id, model, created, parsed.include_usage));
+        return Ok(sse::response(stream, encoder, abort));
+    }
+    let completion = run_to_completion(collect(stream), &abort).await?;
+    let body = openai_chat::completion_body(&id, &model, created, &completion);
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// Frames each OpenAI chunk as a data-only SSE event.
+struct OpenAiSse(StreamEncoder);
+
+impl DialectEncoder for OpenAiSse {
+    fn encode(&mut self, event: &StreamEvent, out: &mut String) {
+        for data in self.0.encode(event) {
+            Frame::data(&data).encode_into(out);
+        }
+    }
+
+    fn finish(&mut self, out: &mut String) {
+        for data in self.0.finish() {
+            Frame::data(&data).encode_into(out);
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! Pieces every dialect handler needs.
+
+use std::future::Future;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::extract::rejection::BytesRejection;
+use axum::http::StatusCode;
+use bytes::Bytes;
+use rill_core::{Error, ErrorKind};
+use tokio_util::sync::CancellationToken;
+
+/// The request body, or the error a client should see for it.
+pub fn body_or_error(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, Error> {
+    body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Error::new(
+                ErrorKind::RequestTooLarge,
+                format!("the request body is larger than the limit of {limit} bytes"),
+            )
+        } else {
+            Error::invalid_request(format!(
+                "could not read the request body: {}",
+                rejection.body_text()
+            ))
+        }
+    })
+}
+
+/// A response id such as `chatcmpl-3vQ8...`: the prefix and 24 random alphanumerics.
+pub fn new_id(prefix: &str) -> String {
+    let mut id = String::with_capacity(prefix.len() + 24);
+    id.push_str(prefix);
+    id.extend(std::iter::repeat_with(fastrand::alphanumeric).take(24));
+    id
+}
+
+pub fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Runs a non-streaming generation, unless shutdown's abort deadline comes first.
+pub async fn run_to_completion<T>(
+    work: impl Future<Output = Result<T, Error>>,
+    abort: &CancellationToken,
+) -> Result<T, Error> {
+    tokio::select! {
+        result = work => result,
+        () = abort.cancelled() => {
+            Err(Error::new(ErrorKind::Overloaded, "the server is shutting down; retry the request"))
+        }
+    }
+}

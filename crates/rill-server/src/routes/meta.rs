@@ -1,0 +1,41 @@
+//! Health and model listing.
+
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use rill_core::Error;
+use rill_wire::openai_models;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub async fn health() -> Response {
+    json(r#"{"status":"ok"}"#.to_owned())
+}
+
+pub async fn list_models(State(state): State<AppState>) -> Response {
+    let models: Vec<openai_models::Model<'_>> = state
+        .models
+        .entries()
+        .iter()
+        .map(|entry| openai_models::Model {
+            id: &entry.name,
+            owned_by: entry.owned_by,
+        })
+        .collect();
+    json(openai_models::list_body(&models))
+}
+
+pub async fn get_model(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    match state.models.entries().iter().find(|entry| entry.name == id) {
+        Some(entry) => json(openai_models::model_body(&openai_models::Model {
+            id: &entry.name,
+            owned_by: entry.owned_by,
+        })),
+        None => ApiError::openai(Error::model_not_found(&id)).into_response(),
+    }
+}
+
+fn json(body: String) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}

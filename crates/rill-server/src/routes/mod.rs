@@ -1,0 +1,74 @@
+//! The route table: every route rill serves, in one place.
+
+mod chat;
+mod common;
+mod meta;
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::extract::connect_info::MockConnectInfo;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use rill_core::{Error, ErrorKind};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub fn app(state: AppState) -> Router {
+    let body_limit = state.server.max_body_bytes;
+    Router::new()
+        .route("/v1/chat/completions", post(chat::completions))
+        .route("/v1/models", get(meta::list_models))
+        .route("/v1/models/{*id}", get(meta::get_model))
+        .route("/health", get(meta::health))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(middleware::from_fn_with_state(state.clone(), loopback_only))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn not_found(request: Request) -> ApiError {
+    let path = request.uri().path().to_owned();
+    ApiError::openai(Error::new(
+        ErrorKind::NotFound,
+        format!("there is no route `{path}`"),
+    ))
+}
+
+async fn method_not_allowed(request: Request) -> ApiError {
+    let (method, path) = (request.method().clone(), request.uri().path().to_owned());
+    ApiError::openai(Error::new(
+        ErrorKind::MethodNotAllowed,
+        format!("`{method}` is not allowed on `{path}`"),
+    ))
+}
+
+/// Without `allow_remote`, only loopback peers are served: rill has no keys yet to tell
+/// clients apart, so anything else could use its providers as an open relay.
+async fn loopback_only(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if state.server.allow_remote {
+        return next.run(request).await;
+    }
+    let extensions = request.extensions();
+    let peer = extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .or_else(|| {
+            extensions
+                .get::<MockConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip())
+        });
+    match peer {
+        Some(ip) if ip.is_loopback() => next.run(request).await,
+        _ => ApiError::openai(Error::new(
+            ErrorKind::Permission,
+            "rill serves only loopback clients by default\nhint: set `server.allow_remote = true` to serve other addresses",
+        ))
+        .into_response(),
+    }
+}

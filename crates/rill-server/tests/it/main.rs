@@ -1,0 +1,13 @@
+//! rill-server integration tests: the real router, on a real socket where timing,
+//! disconnects or shutdown matter, in-process otherwise.
+//!
+//! Modules are `#[cfg(test)]` so that clippy treats their helpers as test code too.
+
+#[cfg(test)]
+mod chat;
+#[cfg(test)]
+mod errors;
+#[cfg(test)]
+mod lifecycle;
+#[cfg(test)]
+mod support;

@@ -1,0 +1,152 @@
+//! A server on an ephemeral port, providers that report what happened to them, and SSE
+//! reading helpers.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::connect_info::MockConnectInfo;
+use futures_util::StreamExt;
+use rill_core::{ChatRequest, Provider, ProviderFuture, StreamEvent};
+use rill_providers::{ScriptConfig, ScriptedProvider};
+use rill_server::{AppState, ModelEntry, ModelRegistry, ServerConfig};
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+pub fn scripted(name: &str, script: ScriptConfig) -> ModelEntry {
+    ModelEntry {
+        name: name.into(),
+        owned_by: "rill",
+        provider: Arc::new(ScriptedProvider::new(name, script)),
+    }
+}
+
+pub fn text(text: &str, tokens_per_second: f64) -> ScriptConfig {
+    ScriptConfig {
+        text: Some(text.into()),
+        tokens_per_second: Some(tokens_per_second),
+        ..ScriptConfig::default()
+    }
+}
+
+pub fn state(models: Vec<ModelEntry>) -> AppState {
+    AppState::new(
+        ServerConfig {
+            max_body_bytes: 64 * 1024,
+            ..ServerConfig::default()
+        },
+        ModelRegistry::new(models),
+    )
+}
+
+/// The router for in-process requests, as if from a loopback peer.
+pub fn router(state: AppState) -> axum::Router {
+    rill_server::app(state).layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 50000))))
+}
+
+pub struct Running {
+    pub url: String,
+    pub state: AppState,
+    pub server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+pub async fn spawn(state: AppState) -> Running {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(rill_server::serve(listener, state.clone()));
+    Running { url, state, server }
+}
+
+pub fn http() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
+pub async fn post_chat(url: &str, body: serde_json::Value) -> reqwest::Response {
+    http()
+        .post(format!("{url}/v1/chat/completions"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Reads an SSE body to its end; returns each event's data with its arrival time.
+pub async fn read_sse(response: reqwest::Response) -> Vec<(Instant, String)> {
+    let mut decoder = rill_sse::Decoder::new();
+    let mut body = response.bytes_stream();
+    let mut out = Vec::new();
+    while let Some(chunk) = body.next().await {
+        let now = Instant::now();
+        for event in decoder.feed(&chunk.unwrap()).unwrap() {
+            out.push((now, event.data));
+        }
+    }
+    out
+}
+
+pub fn json(data: &str) -> serde_json::Value {
+    serde_json::from_str(data).unwrap_or_else(|e| panic!("not JSON ({e}): {data}"))
+}
+
+/// Wraps a provider: records when each event was produced and notices when the stream
+/// is dropped.
+#[derive(Clone)]
+pub struct Observed {
+    inner: Arc<dyn Provider>,
+    pub produced: Arc<Mutex<Vec<(Instant, StreamEvent)>>>,
+    pub dropped: Arc<Notify>,
+}
+
+impl Observed {
+    pub fn new(inner: impl Provider) -> Self {
+        Self {
+            inner: Arc::new(inner),
+            produced: Arc::default(),
+            dropped: Arc::new(Notify::new()),
+        }
+    }
+
+    pub fn entry(&self, name: &str) -> ModelEntry {
+        ModelEntry {
+            name: name.into(),
+            owned_by: "rill",
+            provider: Arc::new(self.clone()),
+        }
+    }
+
+    /// Waits until the provider stream was dropped; false if not within `limit`.
+    pub async fn wait_dropped(&self, limit: Duration) -> bool {
+        tokio::time::timeout(limit, self.dropped.notified())
+            .await
+            .is_ok()
+    }
+}
+
+struct DropGuard(Arc<Notify>);
+
+impl Drop for DropGuard {
+    fn drop(&mut self) {
+        self.0.notify_one();
+    }
+}
+
+impl Provider for Observed {
+    fn start(&self, request: ChatRequest) -> ProviderFuture {
+        let this = self.clone();
+        Box::pin(async move {
+            let stream = this.inner.start(request).await?;
+            let guard = DropGuard(Arc::clone(&this.dropped));
+            let produced = Arc::clone(&this.produced);
+            let observed = stream.map(move |event| {
+                let _keep = &guard;
+                produced
+                    .lock()
+                    .unwrap()
+                    .push((Instant::now(), event.clone()));
+                event
+            });
+            Ok(Box::pin(observed) as rill_core::EventStream)
+        })
+    }
+}

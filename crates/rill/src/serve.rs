@@ -1,0 +1,96 @@
+//! `rill serve` and `rill mock-upstream`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use rill_providers::ScriptedProvider;
+use rill_server::{AppState, Config, ModelRegistry, ServerConfig};
+
+use crate::cli::{MockArgs, ServeArgs};
+
+pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let mut config = Config::load(args.config.as_deref())?;
+    if let Some(host) = args.host {
+        config.server.host = host;
+    }
+    if let Some(port) = args.port {
+        config.server.port = port;
+    }
+    let registry = ModelRegistry::from_config(&config);
+    let names: Vec<&str> = registry.entries().iter().map(|e| e.name.as_str()).collect();
+    tracing::info!(models = ?names, "models ready");
+    run(AppState::new(config.server, registry)).await
+}
+
+pub async fn mock_upstream(args: MockArgs) -> anyhow::Result<()> {
+    let provider = Arc::new(ScriptedProvider::new("mock", args.script()));
+    let server = ServerConfig {
+        host: args.host,
+        port: args.port,
+        ..ServerConfig::default()
+    };
+    run(AppState::new(server, ModelRegistry::catch_all(provider))).await
+}
+
+async fn run(state: AppState) -> anyhow::Result<()> {
+    let addr = SocketAddr::new(state.server.host, state.server.port);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("could not listen on {addr}"))?;
+    let local = listener.local_addr()?;
+    if !local.ip().is_loopback() && !state.server.allow_remote {
+        tracing::warn!(
+            "listening on {local}, but only loopback clients are served (`server.allow_remote` is off)"
+        );
+    }
+    // Scripts and tests read this line to find the port.
+    println!("rill listening on http://{local}");
+    let grace = Duration::from_secs(state.server.shutdown_grace_secs);
+    let shutdown = state.shutdown.clone();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!(
+            grace_secs = grace.as_secs(),
+            "shutting down: no new connections, streams get the grace period"
+        );
+        shutdown.begin(grace);
+        // Streams end at the grace deadline; this is the backstop if something hangs.
+        tokio::time::sleep(grace + Duration::from_secs(5)).await;
+        tracing::error!("shutdown did not finish in time; exiting");
+        std::process::exit(1);
+    });
+    rill_server::serve(listener, state)
+        .await
+        .context("the server failed")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}
