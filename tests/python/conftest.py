@@ -11,10 +11,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def start_rill(config: Path):
+def start_rill(config: Path | None):
     binary = os.environ.get("RILL_BIN", str(ROOT / "target" / "debug" / "rill"))
+    args = [binary, "serve", "--port", "0"]
+    if config is not None:
+        args += ["--config", str(config)]
     proc = subprocess.Popen(
-        [binary, "serve", "--port", "0", "--config", str(config)],
+        args,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -37,6 +40,22 @@ def rill_url():
     yield url
     proc.terminate()
     proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def engine_url():
+    """rill with no configuration at all: the embedded model."""
+    proc, url = start_rill(None)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+@pytest.fixture()
+def engine_client(engine_url):
+    import openai
+
+    return openai.OpenAI(base_url=f"{engine_url}/v1", api_key="unused", max_retries=0)
 
 
 @pytest.fixture()

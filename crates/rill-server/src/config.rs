@@ -1,7 +1,7 @@
 //! `rill.toml`, environment overrides and defaults.
 
 use std::net::IpAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -13,8 +13,36 @@ use serde::{Deserialize, Serialize};
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub server: ServerConfig,
-    /// The models clients may ask for. Empty: a built-in scripted model named `scripted`.
+    /// The embedded engine, used by models with `provider = "engine"`.
+    pub engine: EngineConfig,
+    /// The models clients may ask for. Empty: the embedded model, named `smollm2`.
     pub models: Vec<ModelConfig>,
+}
+
+/// The embedded engine. It loads only when some model uses it.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EngineConfig {
+    /// A GGUF file to run. Absent: SmolLM2-135M-Instruct from rill's cache, downloaded
+    /// on first use.
+    pub model: Option<PathBuf>,
+    /// Requests waiting for the engine; more are refused with 429 and `Retry-After`.
+    pub queue_capacity: usize,
+    /// Conversations decoded together in one batched step.
+    pub max_batch: usize,
+    /// Finished conversations whose KV cache is kept so follow-up turns skip the prefix.
+    pub prefix_cache_entries: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            model: None,
+            queue_capacity: 32,
+            max_batch: 8,
+            prefix_cache_entries: 4,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -58,6 +86,8 @@ pub struct ModelConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ProviderKind {
+    /// The embedded model (see `[engine]`).
+    Engine,
     Scripted,
 }
 
@@ -117,12 +147,9 @@ impl Config {
             return self.models.clone();
         }
         vec![ModelConfig {
-            name: "scripted".into(),
-            provider: ProviderKind::Scripted,
-            script: ScriptConfig {
-                tokens_per_second: Some(30.0),
-                ..ScriptConfig::default()
-            },
+            name: "smollm2".into(),
+            provider: ProviderKind::Engine,
+            script: ScriptConfig::default(),
         }]
     }
 }
@@ -132,10 +159,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn empty_config_has_defaults_and_the_scripted_model() {
+    fn empty_config_has_defaults_and_the_embedded_model() {
         let c = Config::from_toml("").unwrap();
         assert_eq!(c.server, ServerConfig::default());
-        assert_eq!(c.effective_models()[0].name, "scripted");
+        assert_eq!(c.engine, EngineConfig::default());
+        let models = c.effective_models();
+        assert_eq!(
+            (models[0].name.as_str(), models[0].provider),
+            ("smollm2", ProviderKind::Engine)
+        );
     }
 
     #[test]

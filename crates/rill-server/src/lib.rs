@@ -16,8 +16,8 @@ mod shutdown;
 mod sse;
 mod state;
 
-pub use config::{Config, ConfigError, ModelConfig, ProviderKind, ServerConfig};
-pub use models::{ModelEntry, ModelRegistry};
+pub use config::{Config, ConfigError, EngineConfig, ModelConfig, ProviderKind, ServerConfig};
+pub use models::{BuildError, ModelEntry, ModelRegistry};
 pub use routes::app;
 pub use shutdown::Shutdown;
 pub use state::AppState;

@@ -3,9 +3,10 @@
 use std::sync::Arc;
 
 use rill_core::Provider;
+use rill_engine::{Engine, RuntimeConfig};
 use rill_providers::ScriptedProvider;
 
-use crate::config::{Config, ProviderKind};
+use crate::config::{Config, EngineConfig, ProviderKind};
 
 /// A model clients can ask for.
 #[derive(Clone)]
@@ -40,24 +41,37 @@ impl ModelRegistry {
         }
     }
 
-    pub fn from_config(config: &Config) -> Self {
-        let entries = config
-            .effective_models()
-            .into_iter()
-            .map(|model| {
-                let provider: Arc<dyn Provider> = match model.provider {
-                    ProviderKind::Scripted => {
-                        Arc::new(ScriptedProvider::new(&model.name, model.script))
-                    }
-                };
-                ModelEntry {
-                    name: model.name,
-                    owned_by: "rill",
-                    provider,
+    /// Builds every configured model. The embedded engine is fetched (first run) and
+    /// loaded only if a model uses it; all `provider = "engine"` models share it.
+    pub async fn from_config(config: &Config) -> Result<Self, BuildError> {
+        let mut engine: Option<Arc<dyn Provider>> = None;
+        let mut entries = Vec::new();
+        for model in config.effective_models() {
+            let (provider, owned_by): (Arc<dyn Provider>, &'static str) = match model.provider {
+                ProviderKind::Scripted => (
+                    Arc::new(ScriptedProvider::new(&model.name, model.script)),
+                    "rill-scripted",
+                ),
+                ProviderKind::Engine => {
+                    let provider = match &engine {
+                        Some(provider) => Arc::clone(provider),
+                        None => {
+                            let loaded: Arc<dyn Provider> =
+                                Arc::new(load_engine(&config.engine, &model.name).await?);
+                            engine = Some(Arc::clone(&loaded));
+                            loaded
+                        }
+                    };
+                    (provider, "rill-engine")
                 }
-            })
-            .collect();
-        Self::new(entries)
+            };
+            entries.push(ModelEntry {
+                name: model.name,
+                owned_by,
+                provider,
+            });
+        }
+        Ok(Self::new(entries))
     }
 
     pub fn get(&self, name: &str) -> Option<Arc<dyn Provider>> {
@@ -71,4 +85,31 @@ impl ModelRegistry {
     pub fn entries(&self) -> &[ModelEntry] {
         &self.entries
     }
+}
+
+/// A model could not be made ready.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    Fetch(#[from] rill_fetch::FetchError),
+    #[error("cannot load the model: {0}")]
+    Engine(#[from] rill_engine::EngineError),
+    #[error("cannot load the model: {0}")]
+    Join(String),
+}
+
+async fn load_engine(config: &EngineConfig, name: &str) -> Result<Engine, BuildError> {
+    let path =
+        rill_fetch::ensure(&rill_fetch::SMOLLM2_135M_INSTRUCT, config.model.as_deref()).await?;
+    let runtime = RuntimeConfig {
+        queue_capacity: config.queue_capacity,
+        max_batch: config.max_batch,
+        prefix_cache_entries: config.prefix_cache_entries,
+    };
+    let name = name.to_owned();
+    // Loading re-quantizes weights: seconds of CPU work that must not block the runtime.
+    tokio::task::spawn_blocking(move || Engine::load(&path, &name, runtime))
+        .await
+        .map_err(|e| BuildError::Join(e.to_string()))?
+        .map_err(BuildError::from)
 }

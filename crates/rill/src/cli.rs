@@ -23,6 +23,9 @@ pub enum Command {
     Chat(ChatArgs),
     /// List the models a server offers.
     Models(ClientArgs),
+    /// Download and verify the default model into the cache (`rill serve` does this on
+    /// first run), and print its path.
+    Fetch,
     /// Serve a scripted OpenAI-compatible upstream (every model name answers), with an
     /// adjustable token rate and injected faults: for benchmarks and gateway tests.
     MockUpstream(MockArgs),
@@ -39,6 +42,10 @@ pub struct ServeArgs {
     /// Configuration file (see `rill.example.toml`).
     #[arg(long, short, env = "RILL_CONFIG")]
     pub config: Option<PathBuf>,
+    /// A GGUF file for the embedded engine [default: SmolLM2-135M-Instruct, downloaded
+    /// to the cache on first run; or `engine.model` in the config].
+    #[arg(long, env = "RILL_MODEL")]
+    pub model: Option<PathBuf>,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -30,6 +30,7 @@ fn main() -> std::process::ExitCode {
             Command::MockUpstream(args) => serve::mock_upstream(args).await,
             Command::Chat(args) => chat::chat(args).await,
             Command::Models(args) => chat::models(args).await,
+            Command::Fetch => serve::fetch().await,
         }
     });
     match result {
@@ -43,7 +44,7 @@ fn main() -> std::process::ExitCode {
 
 fn init_logging(cli: &Cli) {
     let default = match cli.command {
-        Command::Serve(_) | Command::MockUpstream(_) => "info",
+        Command::Serve(_) | Command::MockUpstream(_) | Command::Fetch => "info",
         Command::Chat(_) | Command::Models(_) => "warn",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("RILL_LOG")

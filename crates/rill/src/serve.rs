@@ -18,10 +18,19 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(port) = args.port {
         config.server.port = port;
     }
-    let registry = ModelRegistry::from_config(&config);
+    if let Some(model) = args.model {
+        config.engine.model = Some(model);
+    }
+    let registry = ModelRegistry::from_config(&config).await?;
     let names: Vec<&str> = registry.entries().iter().map(|e| e.name.as_str()).collect();
     tracing::info!(models = ?names, "models ready");
     run(AppState::new(config.server, registry)).await
+}
+
+pub async fn fetch() -> anyhow::Result<()> {
+    let path = rill_fetch::ensure(&rill_fetch::SMOLLM2_135M_INSTRUCT, None).await?;
+    println!("{}", path.display());
+    Ok(())
 }
 
 pub async fn mock_upstream(args: MockArgs) -> anyhow::Result<()> {
