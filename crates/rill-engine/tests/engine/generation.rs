@@ -19,16 +19,7 @@ async fn answers_a_question_sensibly_and_reports_usage() {
     assert!(matches!(&events[0], StreamEvent::Start { model } if model == "smollm2"));
     let answer = text(&events);
     assert!(answer.contains("Paris"), "{answer}");
-    let usage = events
-        .iter()
-        .find_map(|e| {
-            if let StreamEvent::Usage(u) = e {
-                Some(*u)
-            } else {
-                None
-            }
-        })
-        .unwrap();
+    let usage = usage(&events);
     assert!(usage.input_tokens > 20, "{usage:?}");
     assert!(usage.output_tokens > 0 && usage.output_tokens <= 40);
     assert!(matches!(
@@ -46,16 +37,7 @@ async fn max_tokens_ends_with_length() {
         ask(user("Write a long story about a dragon."), greedy(5)),
     )
     .await;
-    let usage = events
-        .iter()
-        .find_map(|e| {
-            if let StreamEvent::Usage(u) = e {
-                Some(*u)
-            } else {
-                None
-            }
-        })
-        .unwrap();
+    let usage = usage(&events);
     assert_eq!(usage.output_tokens, 5);
     assert_eq!(
         events.last(),
@@ -241,16 +223,7 @@ async fn follow_up_turns_reuse_the_prefix() {
     let engine = Engine::load(&model_path(), "smollm2", RuntimeConfig::default()).unwrap();
     let mut messages = user("What is the capital of France?");
     let first = run(&engine, ask(messages.clone(), greedy(16))).await;
-    let first_usage = first
-        .iter()
-        .find_map(|e| {
-            if let StreamEvent::Usage(u) = e {
-                Some(*u)
-            } else {
-                None
-            }
-        })
-        .unwrap();
+    let first_usage = usage(&first);
     assert_eq!(first_usage.cached_input_tokens, Some(0));
     messages.push(Message::Assistant {
         text: Some(text(&first)),
@@ -260,16 +233,7 @@ async fn follow_up_turns_reuse_the_prefix() {
         text: "And of Germany?".into(),
     });
     let second = run(&engine, ask(messages, greedy(16))).await;
-    let usage = second
-        .iter()
-        .find_map(|e| {
-            if let StreamEvent::Usage(u) = e {
-                Some(*u)
-            } else {
-                None
-            }
-        })
-        .unwrap();
+    let usage = usage(&second);
     let reused = usage.cached_input_tokens.unwrap();
     assert!(
         reused >= first_usage.input_tokens,

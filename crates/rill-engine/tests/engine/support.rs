@@ -81,3 +81,17 @@ pub fn text(events: &[StreamEvent]) -> String {
         })
         .collect()
 }
+
+/// The usage a finished generation reported.
+pub fn usage(events: &[StreamEvent]) -> rill_core::Usage {
+    events
+        .iter()
+        .find_map(|e| {
+            if let StreamEvent::Usage(u) = e {
+                Some(*u)
+            } else {
+                None
+            }
+        })
+        .expect("the generation reported its usage")
+}

@@ -83,19 +83,8 @@ impl Plan {
             FinishReason::ToolCalls
         };
         for (n, token) in tokens.iter().enumerate() {
-            if script.close_after == Some(sent) {
-                steps.push(Step {
-                    at,
-                    action: Action::Close,
-                });
-                return Self { steps };
-            }
-            if script.error_after == Some(sent) {
-                let error = Error::upstream(format!("scripted error after {sent} tokens"));
-                steps.push(Step {
-                    at,
-                    action: Action::Emit(StreamEvent::Error(error)),
-                });
+            if let Some(action) = fault(script, sent) {
+                steps.push(Step { at, action });
                 return Self { steps };
             }
             if n >= max_tokens {
@@ -143,19 +132,8 @@ impl Plan {
         if script.stall_after == sent && sent as usize == tokens.len() {
             at += stall;
         }
-        if script.close_after == Some(sent) {
-            steps.push(Step {
-                at,
-                action: Action::Close,
-            });
-            return Self { steps };
-        }
-        if script.error_after == Some(sent) {
-            let error = Error::upstream(format!("scripted error after {sent} tokens"));
-            steps.push(Step {
-                at,
-                action: Action::Emit(StreamEvent::Error(error)),
-            });
+        if let Some(action) = fault(script, sent) {
+            steps.push(Step { at, action });
             return Self { steps };
         }
         let usage = Usage {
@@ -177,6 +155,18 @@ impl Plan {
         });
         Self { steps }
     }
+}
+
+/// The fault the script injects once `sent` tokens went out, if any.
+fn fault(script: &ScriptConfig, sent: u32) -> Option<Action> {
+    if script.close_after == Some(sent) {
+        return Some(Action::Close);
+    }
+    if script.error_after == Some(sent) {
+        let error = Error::upstream(format!("scripted error after {sent} tokens"));
+        return Some(Action::Emit(StreamEvent::Error(error)));
+    }
+    None
 }
 
 fn last_user_text(request: &ChatRequest) -> &str {
