@@ -223,7 +223,10 @@ impl Weights {
             pad_inputs: options.vnni_padding && device.is_cpu() && vnni_q8_0(),
         };
         let dim = config.embedding_length;
+        // The embeddings are also looked up by row: never padded.
+        let pad_inputs = std::mem::replace(&mut loader.pad_inputs, false);
         let token_embd = loader.matrix("token_embd.weight")?;
+        loader.pad_inputs = pad_inputs;
         let (vocab, width) = token_embd.shape().dims2()?;
         if vocab != config.vocab_size || width != dim {
             return Err(EngineError::Model(format!(
