@@ -211,7 +211,7 @@ impl Worker {
         self.stats
             .reused_prompt_tokens
             .fetch_add(keep as u64, Ordering::Relaxed);
-        let logits = match self.model.forward(&job.prompt[keep..], &mut cache) {
+        let mut logits = match self.model.forward(&job.prompt[keep..], &mut cache) {
             Ok(logits) => logits,
             Err(error) => {
                 fail(&job, &error);
@@ -220,21 +220,20 @@ impl Worker {
         };
         let mut sampler = Sampler::new(job.sampler.clone());
         sampler.observe_prompt(&job.prompt);
+        let next = sampler.sample(&mut logits);
         let stop = StopMatcher::new(&job.stop);
-        let mut sequence = Sequence {
+        let sequence = Sequence {
             tokens: job.prompt.clone(),
             job,
             cache,
             sampler,
-            next: 0,
+            next,
             generated: 0,
             reused: keep,
             utf8: Utf8Stream::default(),
             stop,
         };
-        let mut logits = logits;
-        let token = sequence.sampler.sample(&mut logits);
-        if let Some(sequence) = self.accept(sequence.tap(token)) {
+        if let Some(sequence) = self.accept(sequence) {
             self.running.push(sequence);
         }
     }
@@ -265,8 +264,8 @@ impl Worker {
             Ok(all_logits) => {
                 for (mut sequence, mut logits) in sequences.into_iter().zip(all_logits) {
                     sequence.tokens.push(sequence.next);
-                    let token = sequence.sampler.sample(&mut logits);
-                    if let Some(sequence) = self.accept(sequence.tap(token)) {
+                    sequence.next = sequence.sampler.sample(&mut logits);
+                    if let Some(sequence) = self.accept(sequence) {
                         self.running.push(sequence);
                     }
                 }
@@ -332,13 +331,6 @@ impl Worker {
         let _ = sequence.job.events.send(StreamEvent::Finish(reason));
         self.prefixes.put(sequence.tokens, sequence.cache);
         None
-    }
-}
-
-impl Sequence {
-    fn tap(mut self, token: u32) -> Self {
-        self.next = token;
-        self
     }
 }
 
