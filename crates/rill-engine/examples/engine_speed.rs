@@ -3,7 +3,7 @@
 //!
 //! `cargo run --release -p rill-engine --example engine_speed -- [--prompt-tokens N]
 //! [--tokens 200] [--runs 3] [--batch B] [--threads T] [--model PATH] [--print]
-//! [--vnni-padding]`
+//! [--candle-matmul]`
 //!
 //! `--threads` sets `RAYON_NUM_THREADS` (candle's thread count) before the first candle
 //! call. `--batch B` also measures `forward_batch` over B sequences.
@@ -30,7 +30,7 @@ struct Args {
     model: PathBuf,
     print: bool,
     threads: Option<usize>,
-    vnni_padding: bool,
+    candle_matmul: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -42,7 +42,7 @@ fn parse_args() -> Result<Args, String> {
         model: default_model(),
         print: false,
         threads: None,
-        vnni_padding: false,
+        candle_matmul: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -58,7 +58,7 @@ fn parse_args() -> Result<Args, String> {
             }
             "--model" => args.model = PathBuf::from(value()?),
             "--print" => args.print = true,
-            "--vnni-padding" => args.vnni_padding = true,
+            "--candle-matmul" => args.candle_matmul = true,
             other => return Err(format!("unknown argument `{other}`")),
         }
     }
@@ -113,7 +113,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
     let gguf = Gguf::open(&args.model)?;
     let options = LoadOptions {
-        vnni_padding: args.vnni_padding,
+        candle_matmul: args.candle_matmul,
     };
     let model = Model::load_with(&gguf, &candle_core::Device::Cpu, &options)?;
     println!("load: {:.0} ms", started.elapsed().as_secs_f64() * 1e3);

@@ -2,14 +2,21 @@
 //!
 //! candle's `quantized_llama` keeps its KV cache private (and grows it by concatenation), so
 //! prefix reuse across turns and batched decoding need this module's own forward code. The
-//! matmuls run on candle's quantized kernels; everything between them (norms, RoPE,
+//! matmuls run on the file's own quantized blocks with rill's VNNI kernels ([`quant`]; on
+//! CPUs without VNNI, on candle's quantized matmuls); everything between them (norms, RoPE,
 //! attention, SwiGLU) runs on plain slices, which on the decode path is cheaper than a candle
 //! op per step.
+//!
+//! Every step is computed per row with the same operations in the same order, whether the row
+//! is alone, in a batch or in a prompt (with rill's kernels; candle's give no such promise):
+//! a sequence's numbers do not depend on what else the engine runs or on whether its prefix
+//! came from the cache, so the same seed and request give the same answer under any load.
 
 mod attention;
 mod cache;
 mod config;
 mod ops;
+mod quant;
 mod weights;
 
 use std::sync::Arc;
@@ -25,13 +32,10 @@ use crate::{EngineError, Gguf};
 /// How to load a model.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LoadOptions {
-    /// Pad the re-quantized matrices' inputs (576 for SmolLM2) to a multiple of 256 with zero
-    /// columns so that candle runs them on its AVX-512 VNNI / AVX-VNNI kernels (only done on
-    /// CPUs that have them). Measured on SmolLM2-135M, 2 threads: time to first token ~4x
-    /// shorter (~70 ms instead of ~250-330 ms), decode ~25% faster, weights ~2x the memory,
-    /// and logits about twice as far from the f32 reference as llama.cpp's (those kernels
-    /// quantize activations per 256 values instead of per 32). Off by default.
-    pub vnni_padding: bool,
+    /// Use candle's quantized matmuls even where rill's own kernels run (they need AVX-VNNI
+    /// or AVX-512 VNNI): what other CPUs get, Q4_1 re-quantized to Q8_0. For comparisons and
+    /// tests of that path.
+    pub candle_matmul: bool,
 }
 
 /// A loaded model: immutable, `Send + Sync`, cheap to clone (the weights are shared).
@@ -50,13 +54,8 @@ struct Segment<'a, 'c> {
 }
 
 impl Model {
-    /// Loads a llama-architecture GGUF.
-    ///
-    /// Q4_1 weight matrices are re-quantized to Q8_0 at load: candle's Q4_1 dot product is a
-    /// scalar loop while Q8_0 has SIMD kernels (about 4x the decode speed; Q4_0 would be as
-    /// fast but visibly degrades the text). Other dtypes are kept as they are. q/k/v and
-    /// gate/up are fused into one matrix each. Only the CPU device is supported: the code
-    /// between the matmuls works on host memory.
+    /// Loads a llama-architecture GGUF. Only the CPU device is supported: the code between
+    /// the matmuls works on host memory. q/k/v and gate/up are fused into one matrix each.
     pub fn load(gguf: &Gguf, device: &Device) -> Result<Self, EngineError> {
         Self::load_with(gguf, device, &LoadOptions::default())
     }
@@ -80,6 +79,12 @@ impl Model {
             weights: Arc::new(weights),
             inv_freqs,
         })
+    }
+
+    /// Whether a row's results are bit-identical however it is batched (alone, in a batch, in
+    /// a prompt): true where rill's own kernels run the matmuls.
+    pub fn batch_invariant(&self) -> bool {
+        self.weights.batch_invariant()
     }
 
     pub fn config(&self) -> &ModelConfig {

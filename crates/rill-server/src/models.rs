@@ -107,7 +107,8 @@ async fn load_engine(config: &EngineConfig, name: &str) -> Result<Engine, BuildE
         prefix_cache_entries: config.prefix_cache_entries,
     };
     let name = name.to_owned();
-    // Loading re-quantizes weights: seconds of CPU work that must not block the runtime.
+    // Loading reads ~100 MB and checks every tensor: CPU and disk work that must not block
+    // the runtime.
     tokio::task::spawn_blocking(move || Engine::load(&path, &name, runtime))
         .await
         .map_err(|e| BuildError::Join(e.to_string()))?

@@ -3,47 +3,48 @@
 use std::borrow::Cow;
 use std::fs::File;
 use std::io::BufReader;
-use std::sync::Arc;
 
 use candle_core::quantized::{GgmlDType, QMatMul, QStorage, QTensor};
 use candle_core::{Device, Module, Tensor};
 
 use super::config::ModelConfig;
+use super::quant::{Activations, Format, QuantMatrix};
 use crate::{EngineError, Gguf};
 
 /// A linear layer `y = x W^T`, possibly several weight matrices with the same input fused
 /// into one (q/k/v, gate/up): one matmul call (one quantization of `x`, one parallel region)
-/// instead of three or two. Matrices whose dtypes differ stay separate parts.
+/// instead of three or two.
 pub(crate) struct Linear {
-    parts: Vec<(QMatMul, usize)>,
+    kernel: Kernel,
     inputs: usize,
-    /// Inputs of the stored matrices: `inputs` rounded up to a multiple of 256 with zero
-    /// columns when that lets candle use its repacked AVX-512 VNNI Q8_0 kernel.
-    padded: usize,
     outputs: usize,
+}
+
+/// How a layer multiplies.
+enum Kernel {
+    /// rill's kernels on the file's own blocks ([`QuantMatrix`]), where the CPU has VNNI.
+    Blocks(QuantMatrix),
+    /// candle's quantized matmul, one part per run of matrices of one dtype, each with its
+    /// number of outputs.
+    Candle(Vec<(QMatMul, usize)>),
 }
 
 impl Linear {
     /// `x` is `m` rows of `inputs` values; returns `m` rows of `outputs` values.
     pub(crate) fn forward(&self, x: &[f32], m: usize) -> Result<Vec<f32>, EngineError> {
-        let x = if self.padded == self.inputs {
-            Tensor::from_slice(x, (m, self.inputs), &Device::Cpu)?
-        } else {
-            let mut padded = vec![0f32; m * self.padded];
-            for (row, out) in x
-                .chunks_exact(self.inputs)
-                .zip(padded.chunks_exact_mut(self.padded))
-            {
-                out[..self.inputs].copy_from_slice(row);
+        let parts = match &self.kernel {
+            Kernel::Blocks(matrix) => {
+                return Ok(matrix.matmul(&Activations::quantize(x, self.inputs)));
             }
-            Tensor::from_vec(padded, (m, self.padded), &Device::Cpu)?
+            Kernel::Candle(parts) => parts,
         };
-        if let [(matmul, _)] = self.parts.as_slice() {
+        let x = Tensor::from_slice(x, (m, self.inputs), &Device::Cpu)?;
+        if let [(matmul, _)] = parts.as_slice() {
             return Ok(matmul.forward(&x)?.flatten_all()?.to_vec1()?);
         }
         let mut out = vec![0f32; m * self.outputs];
         let mut column = 0;
-        for (matmul, n) in &self.parts {
+        for (matmul, n) in parts {
             let part: Vec<f32> = matmul.forward(&x)?.flatten_all()?.to_vec1()?;
             for (row, values) in part.chunks_exact(*n).enumerate() {
                 let start = row * self.outputs + column;
@@ -56,6 +57,10 @@ impl Linear {
 
     pub(crate) fn outputs(&self) -> usize {
         self.outputs
+    }
+
+    fn batch_invariant(&self) -> bool {
+        matches!(self.kernel, Kernel::Blocks(_))
     }
 }
 
@@ -73,7 +78,7 @@ pub(crate) struct Layer {
 
 /// All the weights.
 pub(crate) struct Weights {
-    pub(crate) token_embd: Arc<QTensor>,
+    pub(crate) token_embd: QTensor,
     pub(crate) layers: Vec<Layer>,
     pub(crate) output_norm: Vec<f32>,
     pub(crate) output: Linear,
@@ -83,33 +88,8 @@ struct Loader<'a> {
     gguf: &'a Gguf,
     reader: BufReader<File>,
     device: &'a Device,
-    /// Whether re-quantized matrices get zero input columns up to a multiple of [`PAD_TO`].
-    pad_inputs: bool,
-}
-
-/// candle's repacked Q8_0 kernels (AVX-512 VNNI / AVX-VNNI) take matrices whose inputs are a
-/// multiple of 256 (one Q8_K activation block). SmolLM2's 576-wide matrices are not, and fall
-/// back to the generic Q8_0 dot product, which on this kind of machine is ~4x slower for the
-/// prefill (it converts each block's f16 scale through a function call) and ~20% slower for
-/// decode. Padding them to 768 with zero columns costs a third more weight bytes per token but
-/// wins both ways (measured: time to first token 320 -> 70 ms, decode 57 -> 80 tok/s). The
-/// price is accuracy: those kernels quantize activations per 256 values (Q8_K) instead of
-/// per 32 (Q8_0), which moved SmolLM2's logits about twice as far from the f32 reference as
-/// llama.cpp's. Hence opt-in ([`super::LoadOptions::vnni_padding`]).
-const PAD_TO: usize = 256;
-
-/// Whether candle 0.11 runs Q8_0 matmuls on its repacked VNNI kernels on this CPU (mirrors
-/// `candle_core::quantized::repack_x86::select`, which is private).
-fn vnni_q8_0() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        (std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512vnni"))
-            || (std::is_x86_feature_detected!("avxvnni") && std::is_x86_feature_detected!("avx2"))
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    /// Whether matrices run on [`QuantMatrix`]'s kernels (else candle's).
+    blocks: bool,
 }
 
 impl Loader<'_> {
@@ -120,21 +100,18 @@ impl Loader<'_> {
             .tensor(&mut self.reader, name, self.device)?)
     }
 
-    /// Reads a weight matrix. Q4_1 is re-quantized to Q8_0: candle 0.11's Q4_1 dot product
-    /// is a scalar loop (~16 tok/s on SmolLM2-135M) while Q8_0 has runtime-dispatched SIMD
-    /// (AVX2, AVX-512 VNNI) kernels (~4x faster). Q8_0 keeps Q4_1's values to within its
-    /// 8-bit step, unlike Q4_0, which visibly degraded the text. Other dtypes are kept.
-    fn matrix(&mut self, name: &str) -> Result<QTensor, EngineError> {
-        let tensor = self.raw(name)?;
+    /// A weight matrix for candle's quantized matmul. Q4_1 is re-quantized to Q8_0: candle
+    /// 0.11's Q4_1 dot product is a scalar loop (~16 tok/s on SmolLM2-135M) while Q8_0 has
+    /// SIMD kernels (~4x faster). Q8_0 keeps Q4_1's values to within its 8-bit step, unlike
+    /// Q4_0, which visibly degraded the text. Other dtypes are kept.
+    fn for_candle(&self, tensor: QTensor) -> Result<QTensor, EngineError> {
         if tensor.dtype() != GgmlDType::Q4_1 {
             return Ok(tensor);
         }
-        let mut values = tensor.dequantize(self.device)?;
-        let (_, k) = values.dims2()?;
-        if self.pad_inputs && !k.is_multiple_of(PAD_TO) {
-            values = values.pad_with_zeros(1, 0, k.next_multiple_of(PAD_TO) - k)?;
-        }
-        Ok(QTensor::quantize(&values, GgmlDType::Q8_0)?)
+        Ok(QTensor::quantize(
+            &tensor.dequantize(self.device)?,
+            GgmlDType::Q8_0,
+        )?)
     }
 
     fn vector(&mut self, name: &str, len: usize) -> Result<Vec<f32>, EngineError> {
@@ -152,13 +129,14 @@ impl Loader<'_> {
         Ok(values)
     }
 
-    /// Loads matrices sharing one input, fused into one when their dtypes allow it.
+    /// Loads matrices sharing one input, fused into one: the file's own blocks for rill's
+    /// kernels, or candle's matmul where those do not run.
     fn linear(&mut self, names: &[String], inputs: usize) -> Result<Linear, EngineError> {
         let mut tensors = Vec::with_capacity(names.len());
         for name in names {
-            let tensor = self.matrix(name)?;
+            let tensor = self.raw(name)?;
             let (n, k) = tensor.shape().dims2()?;
-            if k != inputs && k != inputs.next_multiple_of(PAD_TO) {
+            if k != inputs {
                 return Err(EngineError::Model(format!(
                     "tensor `{name}` takes {k} inputs, expected {inputs}"
                 )));
@@ -166,50 +144,77 @@ impl Loader<'_> {
             tensors.push((tensor, n));
         }
         let outputs = tensors.iter().map(|(_, n)| n).sum();
-        let padded = tensors
-            .first()
-            .map_or(Ok(inputs), |(t, _)| t.shape().dims2().map(|(_, k)| k))?;
-        if tensors
-            .iter()
-            .any(|(t, _)| t.shape().dims2().map(|(_, k)| k).ok() != Some(padded))
-        {
-            return Err(EngineError::Model(format!(
-                "tensors {names:?} differ in inputs"
-            )));
-        }
-        let dtype = tensors.first().map(|(t, _)| t.dtype());
-        let fusable = tensors.len() > 1
-            && tensors.iter().all(|(t, _)| Some(t.dtype()) == dtype)
-            && !matches!(
-                dtype,
-                Some(GgmlDType::F32 | GgmlDType::F16 | GgmlDType::BF16)
-            );
-        let parts = match dtype {
-            // Quantized rows are whole blocks, so stacking matrices is stacking their bytes.
-            Some(dtype) if fusable => {
+        let format = tensors.first().and_then(|(t, _)| Format::of(t.dtype()));
+        let same = tensors.iter().all(|(t, _)| Format::of(t.dtype()) == format);
+        let kernel = match format {
+            Some(format) if self.blocks && same => {
                 let mut bytes = Vec::new();
                 for (tensor, _) in &tensors {
                     bytes.extend_from_slice(&tensor.data()?);
                 }
-                let storage = QStorage::from_data(Cow::Owned(bytes), self.device, dtype)?;
-                let fused = QTensor::new(storage, (outputs, padded))?;
-                vec![(QMatMul::from_qtensor(fused)?, outputs)]
+                Kernel::Blocks(QuantMatrix::new(format, outputs, inputs, bytes).ok_or_else(
+                    || EngineError::Model(format!("tensors {names:?} are not whole blocks")),
+                )?)
             }
-            _ => tensors
-                .into_iter()
-                .map(|(t, n)| Ok((QMatMul::from_qtensor(t)?, n)))
-                .collect::<Result<_, EngineError>>()?,
+            _ => {
+                let tensors = tensors
+                    .into_iter()
+                    .map(|(t, n)| Ok((self.for_candle(t)?, n)))
+                    .collect::<Result<Vec<_>, EngineError>>()?;
+                Kernel::Candle(fuse(tensors, inputs, self.device)?)
+            }
         };
         Ok(Linear {
-            parts,
+            kernel,
             inputs,
-            padded,
             outputs,
         })
     }
 }
 
+/// candle matmuls for matrices sharing one input: one fused matrix when they share a
+/// quantized dtype (quantized rows are whole blocks, so stacking matrices is stacking their
+/// bytes), else one part each.
+fn fuse(
+    tensors: Vec<(QTensor, usize)>,
+    inputs: usize,
+    device: &Device,
+) -> Result<Vec<(QMatMul, usize)>, EngineError> {
+    let dtype = tensors.first().map(|(t, _)| t.dtype());
+    let fusable = tensors.len() > 1
+        && tensors.iter().all(|(t, _)| Some(t.dtype()) == dtype)
+        && !matches!(
+            dtype,
+            Some(GgmlDType::F32 | GgmlDType::F16 | GgmlDType::BF16)
+        );
+    match dtype {
+        Some(dtype) if fusable => {
+            let outputs = tensors.iter().map(|(_, n)| n).sum::<usize>();
+            let mut bytes = Vec::new();
+            for (tensor, _) in &tensors {
+                bytes.extend_from_slice(&tensor.data()?);
+            }
+            let storage = QStorage::from_data(Cow::Owned(bytes), device, dtype)?;
+            let fused = QTensor::new(storage, (outputs, inputs))?;
+            Ok(vec![(QMatMul::from_qtensor(fused)?, outputs)])
+        }
+        _ => tensors
+            .into_iter()
+            .map(|(t, n)| Ok((QMatMul::from_qtensor(t)?, n)))
+            .collect(),
+    }
+}
+
 impl Weights {
+    pub(crate) fn batch_invariant(&self) -> bool {
+        self.output.batch_invariant()
+            && self.layers.iter().all(|l| {
+                [&l.qkv, &l.attn_output, &l.gate_up, &l.down]
+                    .iter()
+                    .all(|linear| linear.batch_invariant())
+            })
+    }
+
     pub(crate) fn load(
         gguf: &Gguf,
         config: &ModelConfig,
@@ -220,13 +225,11 @@ impl Weights {
             gguf,
             reader: gguf.reader()?,
             device,
-            pad_inputs: options.vnni_padding && device.is_cpu() && vnni_q8_0(),
+            blocks: QuantMatrix::accelerated() && !options.candle_matmul,
         };
         let dim = config.embedding_length;
-        // The embeddings are also looked up by row: never padded.
-        let pad_inputs = std::mem::replace(&mut loader.pad_inputs, false);
-        let token_embd = loader.matrix("token_embd.weight")?;
-        loader.pad_inputs = pad_inputs;
+        let token_embd = loader.raw("token_embd.weight")?;
+        let token_embd = loader.for_candle(token_embd)?;
         let (vocab, width) = token_embd.shape().dims2()?;
         if vocab != config.vocab_size || width != dim {
             return Err(EngineError::Model(format!(
@@ -234,7 +237,6 @@ impl Weights {
                 config.vocab_size
             )));
         }
-        let token_embd = Arc::new(token_embd);
         let mut layers = Vec::with_capacity(config.block_count);
         for i in 0..config.block_count {
             let name = |suffix: &str| format!("blk.{i}.{suffix}.weight");
@@ -262,15 +264,11 @@ impl Weights {
         let output_norm = loader.vector("output_norm.weight", dim)?;
         // Tied embeddings: without `output.weight`, the token embeddings are the output layer.
         let output = if gguf.content().tensor_infos.contains_key("output.weight") {
-            loader.linear(&["output.weight".to_owned()], dim)?
+            "output.weight"
         } else {
-            Linear {
-                parts: vec![(QMatMul::from_arc(token_embd.clone())?, config.vocab_size)],
-                inputs: dim,
-                padded: dim,
-                outputs: config.vocab_size,
-            }
+            "token_embd.weight"
         };
+        let output = loader.linear(&[output.to_owned()], dim)?;
         if output.outputs() != config.vocab_size {
             return Err(EngineError::Model(
                 "output.weight does not cover the vocabulary".into(),

@@ -78,23 +78,6 @@ fn greedy(prompt: &[u32], max: usize) -> Vec<u32> {
     out
 }
 
-/// Text of `ids` from the GGUF vocabulary (byte-level BPE: 'Ġ' is a space, 'Ċ' a newline).
-fn vocab_text(ids: &[u32]) -> String {
-    let tokens = loaded()
-        .gguf
-        .array("tokenizer.ggml.tokens")
-        .expect("vocabulary");
-    ids.iter()
-        .map(|&id| {
-            tokens[id as usize]
-                .to_string()
-                .expect("token text")
-                .replace('Ġ', " ")
-                .replace('Ċ', "\n")
-        })
-        .collect()
-}
-
 /// Largest difference between two logit vectors, relative to the largest logit magnitude.
 fn relative_diff(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len());
@@ -116,25 +99,27 @@ fn config_comes_from_the_metadata() {
     assert!((config.rms_eps - 1e-5).abs() < 1e-9);
 }
 
+/// Greedy decoding gives llama.cpp's greedy answer where llama.cpp's choices are clear
+/// (every step of this one has a gap of at least 0.47 between its top two logits).
 #[test]
-fn greedy_answer_names_paris() {
-    let answer = greedy(&FRANCE, 40);
-    let text = vocab_text(&answer);
-    assert!(
-        text.contains("Paris"),
-        "greedy answer: {text:?} ({answer:?})"
-    );
+fn greedy_answer_is_llama_cpps() {
+    let expected: Vec<u32> = LLAMA_CPP[2].1.iter().map(|(token, _)| *token).collect();
+    assert!(LLAMA_CPP[2].1.iter().all(|(_, gap)| *gap > 0.45));
+    assert_eq!(greedy(&PHOTOSYNTHESIS, expected.len()), expected);
 }
 
 #[test]
-fn greedy_answer_through_the_tokenizer_names_paris() {
+fn greedy_answer_through_the_tokenizer_is_llama_cpps() {
     let Ok(tokenizer) = Tokenizer::from_gguf(&loaded().gguf) else {
         panic!("the tokenizer does not load from the model's GGUF");
     };
-    let prompt = "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n<|im_start|>user\nWhat is the capital of France?<|im_end|>\n<|im_start|>assistant\n";
+    let prompt = "<|im_start|>user\nExplain photosynthesis in one sentence.<|im_end|>\n<|im_start|>assistant\n";
     let ids = tokenizer.encode(prompt, true).expect("encode");
-    let text = tokenizer.decode(&greedy(&ids, 40));
-    assert!(text.contains("Paris"), "greedy answer: {text:?}");
+    assert_eq!(ids, PHOTOSYNTHESIS);
+    let expected: Vec<u32> = LLAMA_CPP[2].1.iter().map(|(token, _)| *token).collect();
+    let text = tokenizer.decode(&greedy(&ids, expected.len()));
+    assert_eq!(text, tokenizer.decode(&expected));
+    assert!(text.starts_with("Photosynthesis"), "{text:?}");
 }
 
 /// llama.cpp's greedy continuations (llama-cpp-python 0.3.36, same GGUF, 2 threads,
@@ -199,10 +184,8 @@ const LLAMA_CPP: [(&[u32], Steps); 3] = [
 
 /// Teacher-forced along llama.cpp's greedy continuation, this engine picks the same token
 /// wherever llama.cpp's choice is clear, and keeps llama.cpp's token in its top two where it
-/// is a near tie. (Exact greedy text differs: near ties flip with float differences; this
-/// engine re-quantizes the Q4_1 weights to Q8_0. Keeping Q4_1 reproduced llama.cpp's first
-/// five France tokens exactly, and dequantized f32 weights rank the first step like this
-/// engine does.)
+/// is a near tie (near ties can flip with float differences: both quantize activations to
+/// 8 bits per 32 values, but sum in different orders).
 #[test]
 fn next_tokens_agree_with_llama_cpp() {
     let model = model();
@@ -227,6 +210,8 @@ fn next_tokens_agree_with_llama_cpp() {
     }
 }
 
+/// A prompt run at once equals a shorter prompt plus decode steps: the KV cache holds what
+/// the later rows need, at the right positions.
 #[test]
 fn prefill_equals_prefill_then_decode_steps() {
     let model = model();
@@ -243,9 +228,30 @@ fn prefill_equals_prefill_then_decode_steps() {
         last = model.forward(&[token], &mut cache).expect("decode");
     }
     assert_eq!(cache.len(), HAIKU.len());
-    let diff = relative_diff(&expected, &last);
-    assert!(diff < 1e-3, "relative difference {diff}");
-    assert_eq!(argmax(&expected), argmax(&last));
+    assert_same(&expected, &last);
+}
+
+#[test]
+fn prompt_in_two_parts_equals_one_prompt() {
+    let model = model();
+    let expected = model
+        .forward(&HAIKU, &mut model.new_cache())
+        .expect("prefill");
+    let mut cache = model.new_cache();
+    model.forward(&HAIKU[..20], &mut cache).expect("part 1");
+    let logits = model.forward(&HAIKU[20..], &mut cache).expect("part 2");
+    assert_same(&expected, &logits);
+}
+
+/// With rill's kernels (this machine's), a row's logits are bit-identical however it was
+/// batched; elsewhere they agree to float rounding.
+fn assert_same(expected: &[f32], got: &[f32]) {
+    if model().batch_invariant() {
+        assert!(expected == got, "differ: {}", relative_diff(expected, got));
+    } else {
+        let diff = relative_diff(expected, got);
+        assert!(diff < 1e-3, "relative difference {diff}");
+    }
 }
 
 #[test]
@@ -267,8 +273,7 @@ fn truncate_then_forward_reuses_the_prefix() {
     let logits = model
         .forward(&FRANCE[shared..], &mut cache)
         .expect("the rest");
-    let diff = relative_diff(&expected, &logits);
-    assert!(diff < 1e-3, "relative difference {diff}");
+    assert_same(&expected, &logits);
 
     cache.clear();
     assert!(cache.is_empty());
@@ -289,17 +294,13 @@ fn forward_batch_equals_separate_forwards() {
         separate.push(cache.clone());
         caches.push(cache);
     }
-    for step in 0..4 {
+    for _ in 0..4 {
         let mut refs: Vec<&mut KvCache> = caches.iter_mut().collect();
         let batched = model.forward_batch(&next, &mut refs).expect("batch step");
         assert_eq!(batched.len(), 3);
         for (i, cache) in separate.iter_mut().enumerate() {
             let alone = model.forward(&[next[i]], cache).expect("single step");
-            let diff = relative_diff(&alone, &batched[i]);
-            assert!(
-                diff < 1e-3,
-                "step {step}, sequence {i}: relative difference {diff}"
-            );
+            assert_same(&alone, &batched[i]);
             assert_eq!(caches[i].len(), cache.len());
         }
         next = batched.iter().map(|l| argmax(l)).collect();
@@ -309,8 +310,9 @@ fn forward_batch_equals_separate_forwards() {
 #[test]
 fn errors_leave_the_cache_as_it_was() {
     let model = model();
+    let prompt = &PHOTOSYNTHESIS[..];
     let mut cache = model.new_cache();
-    model.forward(&PHOTOSYNTHESIS, &mut cache).expect("prefill");
+    model.forward(prompt, &mut cache).expect("prefill");
     let held = cache.len();
 
     assert!(model.forward(&[], &mut cache).is_err(), "no tokens");
@@ -336,36 +338,37 @@ fn errors_leave_the_cache_as_it_was() {
     // The cache still works and gives the same answer as a fresh one.
     let logits = model.forward(&[9531], &mut cache).expect("decode");
     let mut fresh = model.new_cache();
-    let mut all = PHOTOSYNTHESIS.to_vec();
+    let mut all = prompt.to_vec();
     all.push(9531);
     let expected = model.forward(&all, &mut fresh).expect("prefill");
-    assert!(relative_diff(&expected, &logits) < 1e-3);
+    assert_same(&expected, &logits);
 }
 
-/// The opt-in VNNI layout (padded matrices; a no-op on CPUs without VNNI) still answers and
-/// keeps its cache consistent.
+/// candle's quantized matmuls (what CPUs without VNNI run, on Q4_1 re-quantized to Q8_0)
+/// stay close to rill's kernels and rank the next token the same way.
 #[test]
-fn vnni_padding_answers_and_keeps_the_cache_consistent() {
-    let options = rill_engine::LoadOptions { vnni_padding: true };
-    let model = Model::load_with(&loaded().gguf, &candle_core::Device::Cpu, &options)
-        .expect("load with VNNI padding");
-    let mut full = model.new_cache();
-    let expected = model.forward(&FRANCE, &mut full).expect("prefill");
-    let mut cache = model.new_cache();
-    model.forward(&FRANCE[..30], &mut cache).expect("prefill");
-    let mut last = Vec::new();
-    for &token in &FRANCE[30..] {
-        last = model.forward(&[token], &mut cache).expect("decode");
+fn candle_matmul_path_agrees() {
+    let options = rill_engine::LoadOptions {
+        candle_matmul: true,
+    };
+    let candle = Model::load_with(&loaded().gguf, &candle_core::Device::Cpu, &options)
+        .expect("load with candle's matmuls");
+    assert!(!candle.batch_invariant());
+    for prompt in [&FRANCE[..], &HAIKU[..], &PHOTOSYNTHESIS[..]] {
+        let ours = model()
+            .forward(prompt, &mut model().new_cache())
+            .expect("rill");
+        let theirs = candle
+            .forward(prompt, &mut candle.new_cache())
+            .expect("candle");
+        let diff = relative_diff(&ours, &theirs);
+        assert!(diff < 0.08, "relative difference {diff}");
+        let (a, b) = (top(&ours, 5), top(&theirs, 5));
+        assert!(b[..2].iter().any(|(t, _)| *t == a[0].0), "{a:?} vs {b:?}");
+        let shared = a
+            .iter()
+            .filter(|(t, _)| b.iter().any(|(u, _)| u == t))
+            .count();
+        assert!(shared >= 4, "{a:?} vs {b:?}");
     }
-    let diff = relative_diff(&expected, &last);
-    assert!(diff < 1e-3, "relative difference {diff}");
-
-    let mut token = argmax(&expected);
-    let mut answer = Vec::new();
-    while answer.len() < 30 && !END_OF_GENERATION.contains(&token) {
-        answer.push(token);
-        token = argmax(&model.forward(&[token], &mut full).expect("decode"));
-    }
-    let text = vocab_text(&answer);
-    assert!(text.contains("Paris"), "greedy answer: {text:?}");
 }
