@@ -312,8 +312,14 @@ impl Worker {
 
     /// Ends a sequence, releasing text still held for stop matching or UTF-8.
     fn finish(&mut self, mut sequence: Sequence, reason: FinishReason) -> Option<Sequence> {
-        let mut tail = sequence.utf8.finish();
-        tail = sequence.stop.push(&tail).emit + &sequence.stop.finish();
+        // The UTF-8 tail (replacement characters for an unfinished character) can still
+        // complete a stop sequence; then the answer ends at it, as it would have mid-stream.
+        let scan = sequence.stop.push(&sequence.utf8.finish());
+        let (tail, reason) = if scan.stopped {
+            (scan.emit, FinishReason::StopSequence)
+        } else {
+            (scan.emit + &sequence.stop.finish(), reason)
+        };
         if !tail.is_empty() {
             let _ = sequence.job.events.send(StreamEvent::TextDelta(tail));
         }
