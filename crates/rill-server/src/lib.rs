@@ -10,6 +10,7 @@
 
 mod config;
 mod error;
+mod metrics;
 mod models;
 mod routes;
 mod shutdown;
@@ -17,6 +18,7 @@ mod sse;
 mod state;
 
 pub use config::{Config, ConfigError, EngineConfig, ModelConfig, ProviderKind, ServerConfig};
+pub use metrics::Metrics;
 pub use models::{BuildError, ModelEntry, ModelRegistry};
 pub use routes::app;
 pub use shutdown::Shutdown;

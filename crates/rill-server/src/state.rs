@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::config::ServerConfig;
+use crate::metrics::Metrics;
 use crate::models::ModelRegistry;
 use crate::shutdown::Shutdown;
 
@@ -11,6 +12,7 @@ pub struct AppState {
     pub models: Arc<ModelRegistry>,
     pub server: Arc<ServerConfig>,
     pub shutdown: Shutdown,
+    pub metrics: Metrics,
 }
 
 impl AppState {
@@ -19,6 +21,7 @@ impl AppState {
             models: Arc::new(models),
             server: Arc::new(server),
             shutdown: Shutdown::default(),
+            metrics: Metrics::default(),
         }
     }
 }

@@ -39,7 +39,7 @@ async fn handle(
     let id = new_id("chatcmpl-");
     let created = unix_now();
 
-    let stream = terminated(provider.start(parsed.request).await?);
+    let stream = terminated(state.metrics.meter(provider.start(parsed.request).await?));
     if parsed.stream {
         let encoder = OpenAiSse(StreamEncoder::new(id, model, created, parsed.include_usage));
         return Ok(sse::response(stream, encoder, abort));

@@ -1,4 +1,4 @@
-//! Health and model listing.
+//! Health, metrics and model listing.
 
 use axum::extract::{Path, State};
 use axum::http::header;
@@ -34,6 +34,17 @@ pub async fn get_model(State(state): State<AppState>, Path(id): Path<String>) ->
         })),
         None => ApiError::openai(Error::model_not_found(&id)).into_response(),
     }
+}
+
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
+        .into_response()
 }
 
 fn json(body: String) -> Response {

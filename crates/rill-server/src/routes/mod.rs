@@ -3,6 +3,7 @@
 mod chat;
 mod common;
 mod meta;
+mod ui;
 
 use std::net::SocketAddr;
 
@@ -24,6 +25,10 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/models", get(meta::list_models))
         .route("/v1/models/{*id}", get(meta::get_model))
         .route("/health", get(meta::health))
+        .route("/metrics", get(meta::metrics))
+        .route("/", get(ui::index))
+        .route("/rill-client.js", get(ui::asset))
+        .route("/assets/{*path}", get(ui::asset))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))

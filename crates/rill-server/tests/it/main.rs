@@ -11,3 +11,5 @@ mod errors;
 mod lifecycle;
 #[cfg(test)]
 mod support;
+#[cfg(test)]
+mod ui;
