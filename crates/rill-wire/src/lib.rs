@@ -23,6 +23,18 @@
 //! job, and the server and providers glue the pieces together. Small non-streaming
 //! bodies that belong to no one dialect's chat flow live in their own modules
 //! ([`openai_models`]: `GET /v1/models`).
+//!
+//! The dialects:
+//!
+//! - [`openai_chat`]: OpenAI Chat Completions (`POST /v1/chat/completions`), as a client
+//!   dialect and as an upstream;
+//! - [`anthropic`]: Anthropic Messages (`POST /v1/messages`), as a client dialect and
+//!   as an upstream.
 
+pub mod anthropic;
 pub mod openai_chat;
 pub mod openai_models;
+
+mod de_error;
+mod request_json;
+mod string_or_seq;

@@ -12,7 +12,6 @@
 
 mod body;
 mod convert;
-mod de_error;
 mod decode;
 mod encode;
 mod error;

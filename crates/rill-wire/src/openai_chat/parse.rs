@@ -1,11 +1,11 @@
 //! `POST /v1/chat/completions` body -> [`ChatRequest`]: validation and conversion.
 
 use rill_core::{ChatRequest, Error, Sampling};
-use serde::de::IgnoredAny;
 
 use super::convert::{message, response_format, tool_choice, tools};
-use super::de_error::request_error;
 use super::request::{RawRequest, RawStop};
+use crate::request_json::{check_range, parse_body};
+pub(super) use crate::request_json::{invalid, missing};
 
 /// A parsed `POST /v1/chat/completions` body.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,38 +54,7 @@ const MAX_STOP: usize = 4;
 /// supplied: `foo`"); unknown fields inside messages, tools and other objects are ignored
 /// so that clients sending vendor extensions keep working.
 pub fn parse_request(body: &[u8]) -> Result<ParsedRequest, Error> {
-    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(Error::invalid_request("the request body is empty"));
-    }
-    not_an_object(body)?;
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let raw: RawRequest =
-        serde_path_to_error::deserialize(&mut de).map_err(|e| request_error(&e))?;
-    de.end()
-        .map_err(|e| Error::invalid_request(format!("the request body is not valid JSON: {e}")))?;
-    convert(raw)
-}
-
-/// A body that is not an object, told apart from one that is not JSON at all. (serde
-/// would otherwise read a JSON array positionally into the request struct.)
-fn not_an_object(body: &[u8]) -> Result<(), Error> {
-    let kind = match body.iter().find(|b| !b.is_ascii_whitespace()) {
-        Some(b'{') | None => return Ok(()),
-        Some(b'[') => "an array",
-        Some(b'"') => "a string",
-        Some(b't' | b'f') => "a boolean",
-        Some(b'n') => "null",
-        Some(_) => "a number",
-    };
-    match serde_json::from_slice::<IgnoredAny>(body) {
-        Ok(_) => Err(Error::invalid_request(format!(
-            "the request body must be a JSON object, got {kind}"
-        ))),
-        Err(e) => Err(Error::invalid_request(format!(
-            "the request body is not valid JSON: {e}"
-        ))),
-    }
+    convert(parse_body::<RawRequest>(body)?)
 }
 
 fn convert(raw: RawRequest) -> Result<ParsedRequest, Error> {
@@ -129,14 +98,6 @@ fn convert(raw: RawRequest) -> Result<ParsedRequest, Error> {
         stream,
         include_usage,
     })
-}
-
-pub(super) fn invalid(param: impl Into<String>, message: impl Into<String>) -> Error {
-    Error::invalid_request(message).with_param(param)
-}
-
-pub(super) fn missing(param: String) -> Error {
-    Error::invalid_request(format!("missing required field `{param}`")).with_param(param)
 }
 
 /// Fields that ask for something rill cannot do: refused rather than silently ignored.
@@ -217,14 +178,4 @@ fn sampling(raw: &RawRequest) -> Result<Sampling, Error> {
         frequency_penalty: raw.frequency_penalty,
         presence_penalty: raw.presence_penalty,
     })
-}
-
-fn check_range(name: &str, value: Option<f32>, min: f32, max: f32) -> Result<(), Error> {
-    match value {
-        Some(v) if !(min..=max).contains(&v) => Err(invalid(
-            name,
-            format!("`{name}` must be between {min} and {max}, got {v}"),
-        )),
-        _ => Ok(()),
-    }
 }

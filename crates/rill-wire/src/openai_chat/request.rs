@@ -9,9 +9,11 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Deserialize;
-use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
+
+use crate::string_or_seq::string_or_seq;
 
 /// Every documented Chat Completions request field.
 ///
@@ -211,34 +213,6 @@ pub(super) struct RawStreamOptions {
     pub include_usage: Option<bool>,
     #[serde(rename = "include_obfuscation")]
     pub _include_obfuscation: Option<bool>,
-}
-
-/// A "string or array" field. Hand-written rather than `#[serde(untagged)]`, which
-/// buffers the value, loses the error path and says only "did not match any variant".
-macro_rules! string_or_seq {
-    ($ty:ident, $one:ident, $many:ident, $expecting:literal) => {
-        impl<'de> Deserialize<'de> for $ty {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                struct V;
-                impl<'de> Visitor<'de> for V {
-                    type Value = $ty;
-                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                        f.write_str($expecting)
-                    }
-                    fn visit_str<E: de::Error>(self, v: &str) -> Result<$ty, E> {
-                        Ok($ty::$one(v.to_owned()))
-                    }
-                    fn visit_string<E: de::Error>(self, v: String) -> Result<$ty, E> {
-                        Ok($ty::$one(v))
-                    }
-                    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<$ty, A::Error> {
-                        Deserialize::deserialize(SeqAccessDeserializer::new(seq)).map($ty::$many)
-                    }
-                }
-                deserializer.deserialize_any(V)
-            }
-        }
-    };
 }
 
 string_or_seq!(

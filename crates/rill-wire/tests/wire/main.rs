@@ -3,4 +3,6 @@
 //! Modules are `#[cfg(test)]` so that clippy treats their helpers as test code too.
 
 #[cfg(test)]
+mod anthropic;
+#[cfg(test)]
 mod openai_chat;

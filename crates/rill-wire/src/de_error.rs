@@ -5,7 +5,7 @@ use rill_core::Error;
 use serde_json::error::Category;
 
 /// Converts a failed parse of the request body.
-pub(super) fn request_error(err: &serde_path_to_error::Error<serde_json::Error>) -> Error {
+pub(crate) fn request_error(err: &serde_path_to_error::Error<serde_json::Error>) -> Error {
     let inner = err.inner();
     match inner.classify() {
         Category::Io | Category::Syntax | Category::Eof => {

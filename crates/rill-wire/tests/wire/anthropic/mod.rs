@@ -1,0 +1,10 @@
+mod body;
+mod decode;
+mod encode;
+mod fixtures;
+mod request;
+mod request_body;
+mod request_fuzz;
+mod request_round_trip;
+mod round_trip;
+mod support;
