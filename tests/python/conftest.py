@@ -63,3 +63,17 @@ def client(rill_url):
     import openai
 
     return openai.OpenAI(base_url=f"{rill_url}/v1", api_key="unused", max_retries=0)
+
+
+@pytest.fixture()
+def anthropic_client(rill_url):
+    import anthropic
+
+    return anthropic.Anthropic(base_url=rill_url, api_key="unused", max_retries=0)
+
+
+@pytest.fixture()
+def anthropic_engine(engine_url):
+    import anthropic
+
+    return anthropic.Anthropic(base_url=engine_url, api_key="unused", max_retries=0)

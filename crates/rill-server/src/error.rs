@@ -8,6 +8,19 @@ use rill_core::Error;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
     OpenAiChat,
+    Anthropic,
+}
+
+impl Dialect {
+    /// The dialect a request to `path` speaks, for errors raised before a handler runs
+    /// (unknown routes, wrong methods, refused peers).
+    pub fn of_path(path: &str) -> Self {
+        if path == "/v1/messages" || path.starts_with("/v1/messages/") {
+            Self::Anthropic
+        } else {
+            Self::OpenAiChat
+        }
+    }
 }
 
 /// A core error on its way to a client of `dialect`.
@@ -17,11 +30,12 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    pub fn new(dialect: Dialect, error: Error) -> Self {
+        Self { dialect, error }
+    }
+
     pub fn openai(error: Error) -> Self {
-        Self {
-            dialect: Dialect::OpenAiChat,
-            error,
-        }
+        Self::new(Dialect::OpenAiChat, error)
     }
 }
 
@@ -36,6 +50,7 @@ impl IntoResponse for ApiError {
         }
         let body = match self.dialect {
             Dialect::OpenAiChat => rill_wire::openai_chat::error_body(&self.error),
+            Dialect::Anthropic => rill_wire::anthropic::error_body(&self.error),
         };
         let mut response =
             (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();

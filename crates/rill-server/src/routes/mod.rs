@@ -2,6 +2,7 @@
 
 mod chat;
 mod common;
+mod messages;
 mod meta;
 mod ui;
 
@@ -15,13 +16,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use rill_core::{Error, ErrorKind};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Dialect};
 use crate::state::AppState;
 
 pub fn app(state: AppState) -> Router {
     let body_limit = state.server.max_body_bytes;
     Router::new()
         .route("/v1/chat/completions", post(chat::completions))
+        .route("/v1/messages", post(messages::create))
         .route("/v1/models", get(meta::list_models))
         .route("/v1/models/{*id}", get(meta::get_model))
         .route("/health", get(meta::health))
@@ -39,18 +41,21 @@ pub fn app(state: AppState) -> Router {
 
 async fn not_found(request: Request) -> ApiError {
     let path = request.uri().path().to_owned();
-    ApiError::openai(Error::new(
-        ErrorKind::NotFound,
-        format!("there is no route `{path}`"),
-    ))
+    ApiError::new(
+        Dialect::of_path(&path),
+        Error::new(ErrorKind::NotFound, format!("there is no route `{path}`")),
+    )
 }
 
 async fn method_not_allowed(request: Request) -> ApiError {
     let (method, path) = (request.method().clone(), request.uri().path().to_owned());
-    ApiError::openai(Error::new(
-        ErrorKind::MethodNotAllowed,
-        format!("`{method}` is not allowed on `{path}`"),
-    ))
+    ApiError::new(
+        Dialect::of_path(&path),
+        Error::new(
+            ErrorKind::MethodNotAllowed,
+            format!("`{method}` is not allowed on `{path}`"),
+        ),
+    )
 }
 
 /// Without `allow_remote`, only loopback peers are served: rill has no keys yet to tell
@@ -70,7 +75,7 @@ async fn loopback_only(State(state): State<AppState>, request: Request, next: Ne
         });
     match peer {
         Some(ip) if ip.is_loopback() => next.run(request).await,
-        _ => ApiError::openai(Error::new(
+        _ => ApiError::new(Dialect::of_path(request.uri().path()), Error::new(
             ErrorKind::Permission,
             "rill serves only loopback clients by default\nhint: set `server.allow_remote = true` to serve other addresses",
         ))

@@ -10,6 +10,8 @@ mod errors;
 #[cfg(test)]
 mod lifecycle;
 #[cfg(test)]
+mod messages;
+#[cfg(test)]
 mod support;
 #[cfg(test)]
 mod ui;
