@@ -25,7 +25,7 @@ async fn body(response: axum::response::Response) -> String {
     String::from_utf8(bytes.to_vec()).unwrap()
 }
 
-fn header<'a>(response: &'a axum::response::Response, name: header::HeaderName) -> &'a str {
+fn header(response: &axum::response::Response, name: header::HeaderName) -> &str {
     response
         .headers()
         .get(&name)
