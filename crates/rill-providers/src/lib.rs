@@ -1,5 +1,9 @@
 //! Providers: where generations come from, apart from the embedded engine.
 //!
+//! - [`openai`]: any OpenAI-compatible chat server upstream, streamed through
+//!   `rill-client`;
+//! - [`anthropic`]: Anthropic's Messages API (or a proxy that speaks it), streamed
+//!   through `rill-client`'s body decoding with `rill-wire`'s Anthropic dialect;
 //! - [`scripted`]: plays a configured answer at a configured token rate and injects
 //!   faults (stalls, abrupt closes, errors, failures before the first token). It is a
 //!   product feature for testing error handling, and the server's test double.
@@ -7,6 +11,11 @@
 //! Every provider implements [`rill_core::Provider`]; the returned stream is cancelled by
 //! dropping it, which must stop the work behind it at once.
 
+pub mod anthropic;
+pub mod openai;
 pub mod scripted;
+mod upstream_error;
 
+pub use anthropic::AnthropicProvider;
+pub use openai::OpenAiProvider;
 pub use scripted::{ScriptConfig, ScriptedProvider, ScriptedToolCall};

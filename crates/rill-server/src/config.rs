@@ -81,6 +81,31 @@ pub struct ModelConfig {
     /// For `provider = "scripted"`: what to answer and which faults to inject.
     #[serde(default, skip_serializing)]
     pub script: ScriptConfig,
+    /// For upstream providers: the API's root or `/v1` URL. Default: the provider's
+    /// public API (`https://api.openai.com/v1`, `https://api.anthropic.com`).
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// For upstream providers: the upstream's id for the model. Default: `name`.
+    #[serde(default)]
+    pub model: Option<String>,
+    /// For upstream providers: the environment variable that holds the API key. The key
+    /// itself never appears in the config, the logs or a response.
+    #[serde(default)]
+    pub api_key_env: Option<String>,
+}
+
+impl ModelConfig {
+    /// A model of `provider` with nothing else set.
+    pub fn new(name: &str, provider: ProviderKind) -> Self {
+        Self {
+            name: name.to_owned(),
+            provider,
+            script: ScriptConfig::default(),
+            base_url: None,
+            model: None,
+            api_key_env: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -89,6 +114,22 @@ pub enum ProviderKind {
     /// The embedded model (see `[engine]`).
     Engine,
     Scripted,
+    /// Any OpenAI-compatible chat server (OpenAI, Mistral, Groq, DeepSeek, vLLM, Ollama's
+    /// `/v1`, llama.cpp's server, TGI, another rill).
+    Openai,
+    /// Anthropic's Messages API.
+    Anthropic,
+}
+
+impl ProviderKind {
+    /// Whether models of this kind are reached over HTTP (and take `base_url`, `model`,
+    /// `api_key_env`).
+    pub fn is_upstream(self) -> bool {
+        match self {
+            Self::Engine | Self::Scripted => false,
+            Self::Openai | Self::Anthropic => true,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -99,6 +140,14 @@ pub enum ConfigError {
     Invalid(#[from] Box<figment::Error>),
     #[error("invalid configuration: two models are named `{0}`")]
     DuplicateModel(String),
+    #[error(
+        "invalid configuration: model `{model}` sets `{key}`, which only upstream providers take\nhint: `provider = \"openai\"` reaches an OpenAI-compatible server"
+    )]
+    NotUpstream { model: String, key: &'static str },
+    #[error(
+        "invalid configuration: model `{model}` has `base_url = {url:?}`\nhint: use an http:// or https:// URL such as `http://127.0.0.1:11434/v1`"
+    )]
+    BadUrl { model: String, url: String },
 }
 
 impl Config {
@@ -137,6 +186,28 @@ impl Config {
             if !seen.insert(model.name.as_str()) {
                 return Err(ConfigError::DuplicateModel(model.name.clone()));
             }
+            if !model.provider.is_upstream() {
+                let set = [
+                    ("base_url", model.base_url.is_some()),
+                    ("model", model.model.is_some()),
+                    ("api_key_env", model.api_key_env.is_some()),
+                ];
+                if let Some((key, _)) = set.iter().find(|(_, set)| *set) {
+                    return Err(ConfigError::NotUpstream {
+                        model: model.name.clone(),
+                        key,
+                    });
+                }
+            }
+            if let Some(url) = &model.base_url {
+                let scheme_ok = url.starts_with("http://") || url.starts_with("https://");
+                if !scheme_ok || url.contains(char::is_whitespace) {
+                    return Err(ConfigError::BadUrl {
+                        model: model.name.clone(),
+                        url: url.clone(),
+                    });
+                }
+            }
         }
         Ok(())
     }
@@ -146,11 +217,7 @@ impl Config {
         if !self.models.is_empty() {
             return self.models.clone();
         }
-        vec![ModelConfig {
-            name: "smollm2".into(),
-            provider: ProviderKind::Engine,
-            script: ScriptConfig::default(),
-        }]
+        vec![ModelConfig::new("smollm2", ProviderKind::Engine)]
     }
 }
 

@@ -4,9 +4,10 @@ use std::sync::Arc;
 
 use rill_core::Provider;
 use rill_engine::{Engine, RuntimeConfig};
-use rill_providers::ScriptedProvider;
+use rill_providers::{AnthropicProvider, OpenAiProvider, ScriptedProvider};
+use secrecy::SecretString;
 
-use crate::config::{Config, EngineConfig, ProviderKind};
+use crate::config::{Config, EngineConfig, ModelConfig, ProviderKind};
 
 /// A model clients can ask for.
 #[derive(Clone)]
@@ -52,6 +53,24 @@ impl ModelRegistry {
                     Arc::new(ScriptedProvider::new(&model.name, model.script)),
                     "rill-scripted",
                 ),
+                ProviderKind::Openai => {
+                    let provider = OpenAiProvider::new(
+                        &model.name,
+                        upstream_model(&model),
+                        base_url(&model, rill_providers::openai::DEFAULT_BASE_URL),
+                        api_key(&model)?,
+                    );
+                    (built(&model, provider)?, "rill-openai")
+                }
+                ProviderKind::Anthropic => {
+                    let provider = AnthropicProvider::new(
+                        &model.name,
+                        upstream_model(&model),
+                        base_url(&model, rill_providers::anthropic::DEFAULT_BASE_URL),
+                        api_key(&model)?,
+                    );
+                    (built(&model, provider)?, "rill-anthropic")
+                }
                 ProviderKind::Engine => {
                     let provider = match &engine {
                         Some(provider) => Arc::clone(provider),
@@ -87,9 +106,51 @@ impl ModelRegistry {
     }
 }
 
+/// An upstream model's key, read from the environment variable its config names.
+fn api_key(model: &ModelConfig) -> Result<Option<SecretString>, BuildError> {
+    let Some(var) = &model.api_key_env else {
+        return Ok(None);
+    };
+    match std::env::var(var) {
+        Ok(key) if !key.trim().is_empty() => Ok(Some(SecretString::from(key.trim().to_owned()))),
+        _ => Err(BuildError::MissingKey {
+            model: model.name.clone(),
+            var: var.clone(),
+        }),
+    }
+}
+
+/// The upstream's id for the model: `model`, else rill's name.
+fn upstream_model(model: &ModelConfig) -> &str {
+    model.model.as_deref().unwrap_or(&model.name)
+}
+
+fn base_url<'a>(model: &'a ModelConfig, default: &'a str) -> &'a str {
+    model.base_url.as_deref().unwrap_or(default)
+}
+
+fn built<P: Provider>(
+    model: &ModelConfig,
+    provider: Result<P, rill_core::Error>,
+) -> Result<Arc<dyn Provider>, BuildError> {
+    match provider {
+        Ok(provider) => Ok(Arc::new(provider)),
+        Err(e) => Err(BuildError::Upstream {
+            model: model.name.clone(),
+            message: e.message,
+        }),
+    }
+}
+
 /// A model could not be made ready.
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
+    #[error(
+        "model `{model}` reads its API key from `{var}`, which is not set\nhint: `export {var}=...` before `rill serve`, or remove `api_key_env`"
+    )]
+    MissingKey { model: String, var: String },
+    #[error("model `{model}`: {message}")]
+    Upstream { model: String, message: String },
     #[error(transparent)]
     Fetch(#[from] rill_fetch::FetchError),
     #[error("cannot load the model: {0}")]

@@ -1,0 +1,96 @@
+//! [`Client`]: a client of one OpenAI-compatible server.
+
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use rill_core::{ChatRequest, Error, EventStream};
+use rill_wire::openai_chat::{self, ChunkDecoder};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::http::{error_for_status, http_builder, transport_error};
+use crate::stream::event_stream;
+
+/// A client of one server. Cheap to clone.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    /// Base URL including `/v1`, without a trailing slash.
+    base_url: String,
+    api_key: Option<SecretString>,
+}
+
+impl Client {
+    /// `base_url` is the server's root (`http://127.0.0.1:8080`) or its `/v1` URL.
+    pub fn new(base_url: &str, api_key: Option<SecretString>) -> Result<Self, Error> {
+        let trimmed = base_url.trim_end_matches('/');
+        let base_url = if trimmed.ends_with("/v1") {
+            trimmed.to_owned()
+        } else {
+            format!("{trimmed}/v1")
+        };
+        let http = http_builder()
+            .build()
+            .map_err(|e| Error::internal(format!("could not build the HTTP client: {e}")))?;
+        Ok(Self {
+            http,
+            base_url,
+            api_key,
+        })
+    }
+
+    fn request(&self, builder: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.api_key {
+            Some(key) => builder.header(AUTHORIZATION, format!("Bearer {}", key.expose_secret())),
+            None => builder,
+        }
+    }
+
+    /// The ids of the models the server offers, in its order.
+    pub async fn models(&self) -> Result<Vec<String>, Error> {
+        #[derive(serde::Deserialize)]
+        struct List {
+            data: Vec<Model>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Model {
+            id: String,
+        }
+        let response = self
+            .send(self.http.get(format!("{}/models", self.base_url)))
+            .await?;
+        let body = response.bytes().await.map_err(transport_error)?;
+        let list: List = serde_json::from_slice(&body)
+            .map_err(|e| Error::upstream(format!("the model list is not valid: {e}")))?;
+        Ok(list.data.into_iter().map(|m| m.id).collect())
+    }
+
+    /// Starts a streamed chat completion. Usage is always requested.
+    pub async fn stream_chat(&self, request: &ChatRequest) -> Result<EventStream, Error> {
+        self.stream_chat_as(request, &request.model).await
+    }
+
+    /// [`Client::stream_chat`] asking the server for `model` instead of `request.model`
+    /// (a gateway's name for a model differs from its upstream's).
+    pub async fn stream_chat_as(
+        &self,
+        request: &ChatRequest,
+        model: &str,
+    ) -> Result<EventStream, Error> {
+        let body = openai_chat::request_body(request, model, true);
+        let builder = self
+            .http
+            .post(format!("{}/chat/completions", self.base_url))
+            .header(CONTENT_TYPE, "application/json")
+            .header(ACCEPT, "text/event-stream")
+            .body(body);
+        let response = self.send(builder).await?;
+        Ok(event_stream(response, ChunkDecoder::new()))
+    }
+
+    async fn send(&self, builder: reqwest::RequestBuilder) -> Result<reqwest::Response, Error> {
+        let response = self
+            .request(builder)
+            .send()
+            .await
+            .map_err(transport_error)?;
+        error_for_status(response, openai_chat::error_from_body).await
+    }
+}

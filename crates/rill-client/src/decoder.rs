@@ -1,0 +1,80 @@
+//! The upstream dialects' stream decoders, behind one trait so that one loop
+//! ([`crate::event_stream`]) reads every upstream's body.
+
+use rill_core::{Error, StreamEvent};
+use rill_wire::{anthropic, openai_chat};
+
+/// Decodes an upstream's SSE events into core events, one event at a time.
+pub trait UpstreamDecoder: Send + 'static {
+    /// Decodes one SSE event: its name (`message` when it had no `event:` line) and its
+    /// data. `Err` is a malformed event; the stream then ends with it as an error event.
+    fn decode(&mut self, event: &str, data: &str) -> Result<Vec<StreamEvent>, Error>;
+
+    /// Whether the upstream's stream is over: nothing after this point is read.
+    fn is_done(&self) -> bool;
+}
+
+/// OpenAI Chat: the payloads of choice 0 (rill asks for one choice); the event name is
+/// not part of the dialect.
+impl UpstreamDecoder for openai_chat::ChunkDecoder {
+    fn decode(&mut self, _event: &str, data: &str) -> Result<Vec<StreamEvent>, Error> {
+        let events = openai_chat::ChunkDecoder::decode(self, data)?;
+        Ok(events
+            .into_iter()
+            .filter(|(choice, _)| *choice == 0)
+            .map(|(_, event)| event)
+            .collect())
+    }
+
+    fn is_done(&self) -> bool {
+        openai_chat::ChunkDecoder::is_done(self)
+    }
+}
+
+/// Anthropic Messages, which dispatches on the event name.
+impl UpstreamDecoder for anthropic::EventDecoder {
+    fn decode(&mut self, event: &str, data: &str) -> Result<Vec<StreamEvent>, Error> {
+        anthropic::EventDecoder::decode(self, event, data)
+    }
+
+    fn is_done(&self) -> bool {
+        anthropic::EventDecoder::is_done(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode<D: UpstreamDecoder>(decoder: &mut D, event: &str, data: &str) -> Vec<StreamEvent> {
+        UpstreamDecoder::decode(decoder, event, data).unwrap()
+    }
+
+    #[test]
+    fn openai_keeps_choice_zero_and_ignores_the_event_name() {
+        let mut decoder = openai_chat::ChunkDecoder::new();
+        let chunk = r#"{"model":"m","choices":[{"index":1,"delta":{"content":"b"}},{"index":0,"delta":{"content":"a"}}]}"#;
+        assert_eq!(
+            decode(&mut decoder, "anything", chunk),
+            vec![
+                StreamEvent::Start { model: "m".into() },
+                StreamEvent::TextDelta("a".into())
+            ]
+        );
+        assert!(!UpstreamDecoder::is_done(&decoder));
+        assert!(decode(&mut decoder, "message", "[DONE]").is_empty());
+        assert!(UpstreamDecoder::is_done(&decoder));
+    }
+
+    #[test]
+    fn anthropic_dispatches_on_the_event_name() {
+        let mut decoder = anthropic::EventDecoder::new();
+        let error =
+            r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#;
+        // Data of an `error` type under another name is not an error event.
+        assert!(decode(&mut decoder, "ping", error).is_empty());
+        let events = decode(&mut decoder, "error", error);
+        assert!(matches!(&events[..], [StreamEvent::Error(e)] if e.message == "Overloaded"));
+        assert!(UpstreamDecoder::is_done(&decoder));
+    }
+}

@@ -1,0 +1,9 @@
+//! rill-providers' integration tests: one binary, one module per provider, each against
+//! an in-process loopback upstream.
+//!
+//! Modules are `#[cfg(test)]` so that clippy treats their helpers as test code too.
+
+#[cfg(test)]
+mod anthropic;
+#[cfg(test)]
+mod upstream;
