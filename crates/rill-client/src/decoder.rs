@@ -2,7 +2,7 @@
 //! ([`crate::event_stream`]) reads every upstream's body.
 
 use rill_core::{Error, StreamEvent};
-use rill_wire::{anthropic, openai_chat};
+use rill_wire::{anthropic, gemini, openai_chat};
 
 /// Decodes an upstream's SSE events into core events, one event at a time.
 pub trait UpstreamDecoder: Send + 'static {
@@ -12,6 +12,14 @@ pub trait UpstreamDecoder: Send + 'static {
 
     /// Whether the upstream's stream is over: nothing after this point is read.
     fn is_done(&self) -> bool;
+
+    /// The body ended cleanly before the decoder was done: the events that end brings.
+    /// Called once, and never after a transport or decoding error. Only a dialect whose
+    /// stream ends with its connection (Gemini) has any; the others' end is an event, and
+    /// a body that stops before it is cut off.
+    fn end(&mut self) -> Vec<StreamEvent> {
+        Vec::new()
+    }
 }
 
 /// OpenAI Chat: the payloads of choice 0 (rill asks for one choice); the event name is
@@ -39,6 +47,21 @@ impl UpstreamDecoder for anthropic::EventDecoder {
 
     fn is_done(&self) -> bool {
         anthropic::EventDecoder::is_done(self)
+    }
+}
+
+/// Gemini: data-only, without an end-of-stream event; its end is the body's.
+impl UpstreamDecoder for gemini::EventDecoder {
+    fn decode(&mut self, _event: &str, data: &str) -> Result<Vec<StreamEvent>, Error> {
+        gemini::EventDecoder::decode(self, data)
+    }
+
+    fn is_done(&self) -> bool {
+        gemini::EventDecoder::is_done(self)
+    }
+
+    fn end(&mut self) -> Vec<StreamEvent> {
+        gemini::EventDecoder::end(self)
     }
 }
 
@@ -76,5 +99,30 @@ mod tests {
         let events = decode(&mut decoder, "error", error);
         assert!(matches!(&events[..], [StreamEvent::Error(e)] if e.message == "Overloaded"));
         assert!(UpstreamDecoder::is_done(&decoder));
+    }
+
+    #[test]
+    fn gemini_finishes_only_at_the_end_of_the_body() {
+        let mut decoder = gemini::EventDecoder::new();
+        let chunk = r#"{"candidates":[{"content":{"parts":[{"text":"a"}],"role":"model"},"finishReason":"STOP","index":0}],"modelVersion":"g"}"#;
+        assert_eq!(
+            decode(&mut decoder, "message", chunk),
+            vec![
+                StreamEvent::Start { model: "g".into() },
+                StreamEvent::TextDelta("a".into())
+            ]
+        );
+        assert!(!UpstreamDecoder::is_done(&decoder));
+        assert_eq!(
+            UpstreamDecoder::end(&mut decoder),
+            vec![StreamEvent::Finish(rill_core::FinishReason::Stop)]
+        );
+        assert!(UpstreamDecoder::is_done(&decoder));
+    }
+
+    #[test]
+    fn the_other_dialects_bring_nothing_at_the_end() {
+        assert!(UpstreamDecoder::end(&mut openai_chat::ChunkDecoder::new()).is_empty());
+        assert!(UpstreamDecoder::end(&mut anthropic::EventDecoder::new()).is_empty());
     }
 }

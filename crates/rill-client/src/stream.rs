@@ -15,11 +15,13 @@ use crate::http::transport_error;
 /// core events: each body chunk goes through the SSE decoder and every SSE event through
 /// `decoder`, so an event is yielded as soon as its bytes arrived.
 ///
-/// The stream is [`terminated`]: a body that ends (or fails) before the dialect's end
-/// of stream ends with an error event, never quietly. A malformed event ends it with
-/// that error, after the events decoded before it. Once `decoder` is done the rest of
-/// the body is not read. Dropping the stream drops the body, which closes the
-/// connection, so the upstream stops generating.
+/// When the body ends cleanly the decoder's [`UpstreamDecoder::end`] has the last word
+/// (a dialect without an end-of-stream event finishes there). The stream is
+/// [`terminated`]: a body that ends (or fails) before the dialect's end of stream ends
+/// with an error event, never quietly. A malformed event ends it with that error, after
+/// the events decoded before it. Once `decoder` is done the rest of the body is not read.
+/// Dropping the stream drops the body, which closes the connection, so the upstream stops
+/// generating.
 pub fn event_stream<D: UpstreamDecoder>(response: reqwest::Response, decoder: D) -> EventStream {
     terminated(Box::pin(events(response, decoder)))
 }
@@ -29,13 +31,13 @@ struct State<D> {
     sse: Decoder,
     decoder: D,
     pending: VecDeque<StreamEvent>,
-    /// A transport or decoding error was queued: nothing more is read.
-    failed: bool,
+    /// A transport or decoding error was queued, or the body ended: nothing more is read.
+    stopped: bool,
 }
 
 impl<D: UpstreamDecoder> State<D> {
     fn fail(&mut self, error: Error) {
-        self.failed = true;
+        self.stopped = true;
         self.pending.push_back(StreamEvent::Error(error));
     }
 
@@ -62,20 +64,23 @@ fn events<D: UpstreamDecoder>(
         sse: Decoder::new(),
         decoder,
         pending: VecDeque::new(),
-        failed: false,
+        stopped: false,
     };
     futures_util::stream::unfold(state, |mut s| async move {
         loop {
             if let Some(event) = s.pending.pop_front() {
                 return Some((event, s));
             }
-            if s.failed || s.decoder.is_done() {
+            if s.stopped || s.decoder.is_done() {
                 return None;
             }
             match s.body.next().await {
                 Some(Ok(chunk)) => s.feed(&chunk),
                 Some(Err(e)) => s.fail(transport_error(e)),
-                None => return None,
+                None => {
+                    s.stopped = true;
+                    s.pending.extend(s.decoder.end());
+                }
             }
         }
     })

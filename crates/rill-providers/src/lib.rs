@@ -4,6 +4,7 @@
 //!   `rill-client`;
 //! - [`anthropic`]: Anthropic's Messages API (or a proxy that speaks it), streamed
 //!   through `rill-client`'s body decoding with `rill-wire`'s Anthropic dialect;
+//! - [`gemini`]: Google's Gemini API (`streamGenerateContent`), the same way;
 //! - [`scripted`]: plays a configured answer at a configured token rate and injects
 //!   faults (stalls, abrupt closes, errors, failures before the first token). It is a
 //!   product feature for testing error handling, and the server's test double.
@@ -12,10 +13,12 @@
 //! dropping it, which must stop the work behind it at once.
 
 pub mod anthropic;
+pub mod gemini;
 pub mod openai;
 pub mod scripted;
 mod upstream_error;
 
 pub use anthropic::AnthropicProvider;
+pub use gemini::GeminiProvider;
 pub use openai::OpenAiProvider;
 pub use scripted::{ScriptConfig, ScriptedProvider, ScriptedToolCall};

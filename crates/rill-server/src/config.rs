@@ -82,7 +82,8 @@ pub struct ModelConfig {
     #[serde(default, skip_serializing)]
     pub script: ScriptConfig,
     /// For upstream providers: the API's root or `/v1` URL. Default: the provider's
-    /// public API (`https://api.openai.com/v1`, `https://api.anthropic.com`).
+    /// public API (`https://api.openai.com/v1`, `https://api.anthropic.com`,
+    /// `https://generativelanguage.googleapis.com`).
     #[serde(default)]
     pub base_url: Option<String>,
     /// For upstream providers: the upstream's id for the model. Default: `name`.
@@ -119,6 +120,8 @@ pub enum ProviderKind {
     Openai,
     /// Anthropic's Messages API.
     Anthropic,
+    /// Google's Gemini API (`streamGenerateContent`).
+    Gemini,
 }
 
 impl ProviderKind {
@@ -127,7 +130,7 @@ impl ProviderKind {
     pub fn is_upstream(self) -> bool {
         match self {
             Self::Engine | Self::Scripted => false,
-            Self::Openai | Self::Anthropic => true,
+            Self::Openai | Self::Anthropic | Self::Gemini => true,
         }
     }
 }

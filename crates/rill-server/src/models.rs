@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use rill_core::Provider;
 use rill_engine::{Engine, RuntimeConfig};
-use rill_providers::{AnthropicProvider, OpenAiProvider, ScriptedProvider};
+use rill_providers::{AnthropicProvider, GeminiProvider, OpenAiProvider, ScriptedProvider};
 use secrecy::SecretString;
 
 use crate::config::{Config, EngineConfig, ModelConfig, ProviderKind};
@@ -70,6 +70,15 @@ impl ModelRegistry {
                         api_key(&model)?,
                     );
                     (built(&model, provider)?, "rill-anthropic")
+                }
+                ProviderKind::Gemini => {
+                    let provider = GeminiProvider::new(
+                        &model.name,
+                        upstream_model(&model),
+                        base_url(&model, rill_providers::gemini::DEFAULT_BASE_URL),
+                        api_key(&model)?,
+                    );
+                    (built(&model, provider)?, "rill-gemini")
                 }
                 ProviderKind::Engine => {
                     let provider = match &engine {

@@ -30,8 +30,10 @@
 //!   dialect and as an upstream;
 //! - [`anthropic`]: Anthropic Messages (`POST /v1/messages`), as a client dialect and
 //!   as an upstream.
+//! - [`gemini`]: Google Gemini (`streamGenerateContent?alt=sse`), as an upstream.
 
 pub mod anthropic;
+pub mod gemini;
 pub mod openai_chat;
 pub mod openai_models;
 

@@ -6,4 +6,6 @@
 #[cfg(test)]
 mod anthropic;
 #[cfg(test)]
+mod gemini;
+#[cfg(test)]
 mod upstream;

@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 #[derive(Debug)]
 pub struct Seen {
     pub path: String,
+    pub query: Option<String>,
     pub headers: HeaderMap,
     pub body: serde_json::Value,
 }
@@ -39,6 +40,7 @@ impl Upstream {
             let path = uri.path().to_owned();
             tx.send(Seen {
                 path,
+                query: uri.query().map(str::to_owned),
                 headers,
                 body,
             })

@@ -5,4 +5,6 @@
 #[cfg(test)]
 mod anthropic;
 #[cfg(test)]
+mod gemini;
+#[cfg(test)]
 mod openai_chat;
