@@ -58,6 +58,10 @@ pub struct ServerConfig {
     /// Accept clients that are not on loopback. Off by default: without keys, rill must
     /// not be an open relay.
     pub allow_remote: bool,
+    /// Origins whose pages may call rill from the browser (CORS), such as
+    /// `http://localhost:3000` for an app using the AI SDK's `useChat`; `"*"` allows any.
+    /// Empty (the default): no CORS headers, so only rill's own page can.
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for ServerConfig {
@@ -68,6 +72,7 @@ impl Default for ServerConfig {
             max_body_bytes: 4 * 1024 * 1024,
             shutdown_grace_secs: 10,
             allow_remote: false,
+            cors_origins: Vec::new(),
         }
     }
 }
@@ -148,6 +153,10 @@ pub enum ConfigError {
     )]
     NotUpstream { model: String, key: &'static str },
     #[error(
+        "invalid configuration: `server.cors_origins` has {origin:?}\nhint: give origins as `scheme://host[:port]`, such as `http://localhost:3000`, or `\"*\"`"
+    )]
+    BadOrigin { origin: String },
+    #[error(
         "invalid configuration: model `{model}` has `base_url = {url:?}`\nhint: use an http:// or https:// URL such as `http://127.0.0.1:11434/v1`"
     )]
     BadUrl { model: String, url: String },
@@ -184,6 +193,18 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        for origin in &self.server.cors_origins {
+            let scheme_ok = origin.starts_with("http://") || origin.starts_with("https://");
+            let valid = origin == "*"
+                || (scheme_ok
+                    && !origin.ends_with('/')
+                    && axum::http::HeaderValue::from_str(origin).is_ok());
+            if !valid {
+                return Err(ConfigError::BadOrigin {
+                    origin: origin.clone(),
+                });
+            }
+        }
         let mut seen = std::collections::HashSet::new();
         for model in &self.models {
             if !seen.insert(model.name.as_str()) {

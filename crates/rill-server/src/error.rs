@@ -9,6 +9,8 @@ use rill_core::Error;
 pub enum Dialect {
     OpenAiChat,
     Anthropic,
+    /// The Vercel AI SDK UI message stream (`useChat`): errors are plain text.
+    VercelUi,
 }
 
 impl Dialect {
@@ -17,6 +19,8 @@ impl Dialect {
     pub fn of_path(path: &str) -> Self {
         if path == "/v1/messages" || path.starts_with("/v1/messages/") {
             Self::Anthropic
+        } else if path == "/api/chat" || path.starts_with("/api/chat/") {
+            Self::VercelUi
         } else {
             Self::OpenAiChat
         }
@@ -48,12 +52,21 @@ impl IntoResponse for ApiError {
         } else {
             tracing::debug!(kind = self.error.kind.as_str(), message = %self.error.message, "request refused");
         }
-        let body = match self.dialect {
-            Dialect::OpenAiChat => rill_wire::openai_chat::error_body(&self.error),
-            Dialect::Anthropic => rill_wire::anthropic::error_body(&self.error),
+        let (body, content_type) = match self.dialect {
+            Dialect::OpenAiChat => (
+                rill_wire::openai_chat::error_body(&self.error),
+                "application/json",
+            ),
+            Dialect::Anthropic => (
+                rill_wire::anthropic::error_body(&self.error),
+                "application/json",
+            ),
+            Dialect::VercelUi => (
+                rill_wire::vercel_ui::error_body(&self.error),
+                rill_wire::vercel_ui::ERROR_CONTENT_TYPE,
+            ),
         };
-        let mut response =
-            (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
+        let mut response = (status, [(header::CONTENT_TYPE, content_type)], body).into_response();
         if let Some(after) = self.error.retry_after {
             // Whole seconds, rounded up: `Retry-After: 0` would invite a retry storm.
             let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);

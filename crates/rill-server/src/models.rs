@@ -102,6 +102,19 @@ impl ModelRegistry {
         Ok(Self::new(entries))
     }
 
+    /// The model a request names, or the first configured model when it names none
+    /// (`useChat` sends no model unless the app adds one). Returns the name served.
+    pub fn resolve(&self, name: &str) -> Result<(String, Arc<dyn Provider>), rill_core::Error> {
+        if name.is_empty()
+            && let Some(first) = self.entries.first()
+        {
+            return Ok((first.name.clone(), Arc::clone(&first.provider)));
+        }
+        self.get(name)
+            .map(|provider| (name.to_owned(), provider))
+            .ok_or_else(|| rill_core::Error::model_not_found(name))
+    }
+
     pub fn get(&self, name: &str) -> Option<Arc<dyn Provider>> {
         self.entries
             .iter()

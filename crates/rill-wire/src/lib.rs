@@ -30,12 +30,15 @@
 //!   dialect and as an upstream;
 //! - [`anthropic`]: Anthropic Messages (`POST /v1/messages`), as a client dialect and
 //!   as an upstream.
+//! - [`vercel_ui`]: the Vercel AI SDK UI message stream (what `useChat` reads), as a
+//!   client dialect.
 //! - [`gemini`]: Google Gemini (`streamGenerateContent?alt=sse`), as an upstream.
 
 pub mod anthropic;
 pub mod gemini;
 pub mod openai_chat;
 pub mod openai_models;
+pub mod vercel_ui;
 
 mod de_error;
 mod request_json;

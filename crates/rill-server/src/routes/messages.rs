@@ -30,15 +30,13 @@ async fn handle(
 ) -> Result<Response, rill_core::Error> {
     let body = body_or_error(body, state.server.max_body_bytes)?;
     let parsed = anthropic::parse_request(&body)?;
-    let model = parsed.request.model.clone();
-    let provider = state
-        .models
-        .get(&model)
-        .ok_or_else(|| rill_core::Error::model_not_found(&model))?;
+    let (model, provider) = state.models.resolve(&parsed.request.model)?;
+    let mut request = parsed.request;
+    request.model = model.clone();
     let abort = state.shutdown.abort_token().clone();
     let id = new_id("msg_");
 
-    let stream = terminated(state.metrics.meter(provider.start(parsed.request).await?));
+    let stream = terminated(state.metrics.meter(provider.start(request).await?));
     if parsed.stream {
         let encoder = AnthropicSse(StreamEncoder::new(id, model, parsed.thinking));
         return Ok(sse::response(stream, encoder, abort));

@@ -5,25 +5,29 @@ mod common;
 mod messages;
 mod meta;
 mod ui;
+mod ui_chat;
 
 use std::net::SocketAddr;
 
 use axum::Router;
 use axum::extract::connect_info::MockConnectInfo;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
+use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use rill_core::{Error, ErrorKind};
+use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::error::{ApiError, Dialect};
 use crate::state::AppState;
 
 pub fn app(state: AppState) -> Router {
     let body_limit = state.server.max_body_bytes;
-    Router::new()
+    let router = Router::new()
         .route("/v1/chat/completions", post(chat::completions))
         .route("/v1/messages", post(messages::create))
+        .route("/api/chat", post(ui_chat::chat))
         .route("/v1/models", get(meta::list_models))
         .route("/v1/models/{*id}", get(meta::get_model))
         .route("/health", get(meta::health))
@@ -34,9 +38,43 @@ pub fn app(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
-        .layer(middleware::from_fn_with_state(state.clone(), loopback_only))
+        .layer(middleware::from_fn_with_state(state.clone(), loopback_only));
+    let router = match cors(&state.server.cors_origins) {
+        Some(cors) => router.layer(cors),
+        None => router,
+    };
+    router
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// CORS for the configured origins; none configured, no layer (and no CORS headers).
+fn cors(origins: &[String]) -> Option<CorsLayer> {
+    if origins.is_empty() {
+        return None;
+    }
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        // `Config::validate` checked that every origin is a header value.
+        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+    };
+    let layer = CorsLayer::new()
+        .allow_origin(allow)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::AUTHORIZATION,
+            HeaderName::from_static("x-api-key"),
+            HeaderName::from_static("anthropic-version"),
+            HeaderName::from_static("last-event-id"),
+        ])
+        .expose_headers([
+            header::RETRY_AFTER,
+            HeaderName::from_static("x-vercel-ai-ui-message-stream"),
+        ])
+        .max_age(std::time::Duration::from_secs(600));
+    Some(layer)
 }
 
 async fn not_found(request: Request) -> ApiError {

@@ -17,3 +17,5 @@ mod messages;
 mod support;
 #[cfg(test)]
 mod ui;
+#[cfg(test)]
+mod ui_chat;

@@ -8,3 +8,5 @@ mod anthropic;
 mod gemini;
 #[cfg(test)]
 mod openai_chat;
+#[cfg(test)]
+mod vercel_ui;

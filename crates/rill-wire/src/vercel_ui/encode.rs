@@ -1,0 +1,287 @@
+//! Core events -> UI message chunks.
+
+use rill_core::{Error, ErrorKind, FinishReason, StreamEvent, Usage};
+
+use super::calls::Calls;
+use super::out::{ChunkOut, MetadataOut, UsageOut};
+
+/// The payload that ends every UI message stream.
+pub const DONE: &str = "[DONE]";
+
+/// Stateful streaming encoder: core events -> SSE `data:` payloads, each a JSON UI
+/// message chunk or `[DONE]`. Frame each returned string as one data-only SSE event
+/// (`data: <payload>\n\n`).
+///
+/// The sequence is `start` (with the message id) and `start-step` (sent on
+/// [`StreamEvent::Start`], or before the first content if `Start` never came), the
+/// content, `finish-step`, `finish`, and `[DONE]` from [`finish`](Self::finish):
+///
+/// - text (refusal text too: this dialect has no separate place for it) streams as
+///   `text-start` / `text-delta` / `text-end`, reasoning as `reasoning-start` / `-delta`
+///   / `-end`; a block ends when other content comes, so text after a tool call is a new
+///   part after it. Block ids are `text-<n>` and `reasoning-<n>`, unique in the answer;
+/// - a tool call streams as `tool-input-start` and `tool-input-delta`s (parallel calls
+///   may interleave: the client keys them by `toolCallId`), and at
+///   [`StreamEvent::ToolCallEnd`] (or `Finish`) becomes `tool-input-available` with the
+///   arguments parsed as `input`. Arguments that are not JSON, or that the client's
+///   parser would refuse (see `input.rs`), become `tool-output-error` instead: the
+///   call's part then shows the error, is not handed to `onToolCall`, and counts as
+///   answered, so the next request tells the model what went wrong (what the SDK's
+///   server does with its `tool-input-error`, which `ai@5.0.0` does not know);
+/// - `Finish` ends every block and sends `finish-step`; the `finish` chunk waits for a
+///   [`StreamEvent::Usage`] that comes after it, or for [`finish`](Self::finish). It
+///   carries the usage, when known, as `messageMetadata: {usage: {inputTokens,
+///   outputTokens, totalTokens, reasoningTokens?, cachedInputTokens?}}`, which
+///   `useChat` merges into the message's `metadata`;
+/// - an `Error` becomes `error {errorText}` (`useChat` sets `status: "error"` and
+///   `error.message`), except an [`ErrorKind::Cancelled`] one, which ends the open blocks
+///   and becomes `abort`: the answer stops without an error. Nothing but `[DONE]`
+///   follows either. A stream that ends without `Finish` or `Error` gets an `error`:
+///   a truncated answer never ends cleanly.
+///
+/// Every chunk has exactly the keys `ai@5.0.0`'s strict schema allows; `finishReason`
+/// is only sent after [`with_finish_reason`](Self::with_finish_reason). Empty deltas
+/// produce nothing.
+#[derive(Debug, Clone)]
+pub struct StreamEncoder {
+    /// The answer's message id.
+    message_id: String,
+    finish_reason: bool,
+    started: bool,
+    /// The open text or reasoning block.
+    open: Option<Block>,
+    next_block: u32,
+    calls: Calls,
+    usage: Option<Usage>,
+    /// Set by `Finish`: the `finish` chunk still to send.
+    finished: Option<FinishReason>,
+    /// `finish`, `error` or `abort` is out; only `[DONE]` is left.
+    ended: bool,
+    done: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Text,
+    Reasoning,
+}
+
+#[derive(Debug, Clone)]
+struct Block {
+    kind: Kind,
+    id: String,
+}
+
+impl StreamEncoder {
+    /// `id` is fresh for this response (`msg-<random>`): the answer's message id, and the
+    /// stem of ids for tool calls that come without one (`<id>-call-<index>`).
+    /// `continues` is [`ParsedRequest::continues`](super::ParsedRequest::continues): when
+    /// set, `start` carries that id instead, so that `useChat` extends the message.
+    pub fn new(id: String, continues: Option<String>) -> Self {
+        Self {
+            message_id: continues.unwrap_or_else(|| id.clone()),
+            calls: Calls::new(id),
+            finish_reason: false,
+            started: false,
+            open: None,
+            next_block: 0,
+            usage: None,
+            finished: None,
+            ended: false,
+            done: false,
+        }
+    }
+
+    /// Also sends `finish.finishReason` (`stop`, `length`, `tool-calls`,
+    /// `content-filter`), which `useChat` hands to `onFinish`. Only for clients on
+    /// `ai` >= 5.0.92: earlier 5.x versions refuse a `finish` chunk with that key and
+    /// fail the stream.
+    pub fn with_finish_reason(mut self) -> Self {
+        self.finish_reason = true;
+        self
+    }
+
+    /// Encodes one event into zero or more payloads.
+    pub fn encode(&mut self, event: &StreamEvent) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.ended {
+            return out;
+        }
+        if self.finished.is_some() {
+            // After `Finish` only a late usage report (or an error) still means something.
+            match event {
+                StreamEvent::Usage(usage) => {
+                    self.usage = Some(*usage);
+                    self.end(&mut out);
+                }
+                StreamEvent::Error(error) => self.error(error, &mut out),
+                _ => {}
+            }
+            return out;
+        }
+        match event {
+            StreamEvent::Start { .. } => self.start(&mut out),
+            StreamEvent::TextDelta(text) | StreamEvent::RefusalDelta(text) if !text.is_empty() => {
+                self.text(Kind::Text, text, &mut out);
+            }
+            StreamEvent::ReasoningDelta(text) if !text.is_empty() => {
+                self.text(Kind::Reasoning, text, &mut out);
+            }
+            StreamEvent::ToolCallStart { index, id, name } => {
+                self.tool_start(*index, id, name, &mut out);
+            }
+            StreamEvent::ToolCallDelta { index, arguments } if !arguments.is_empty() => {
+                self.tool_args(*index, arguments, &mut out);
+            }
+            StreamEvent::ToolCallEnd { index } => self.calls.end(*index, &mut out),
+            StreamEvent::Usage(usage) => self.usage = Some(*usage),
+            StreamEvent::Finish(reason) => {
+                self.start(&mut out);
+                self.close(&mut out);
+                self.calls.end_all(&mut out);
+                out.push(ChunkOut::FinishStep.encode());
+                self.finished = Some(*reason);
+            }
+            StreamEvent::Error(error) => self.error(error, &mut out),
+            // Empty deltas.
+            StreamEvent::TextDelta(_)
+            | StreamEvent::RefusalDelta(_)
+            | StreamEvent::ReasoningDelta(_)
+            | StreamEvent::ToolCallDelta { .. } => {}
+        }
+        out
+    }
+
+    /// Call once when the core stream has ended: sends `finish` after a `Finish` (with
+    /// the usage known), or an `error` if the stream stopped without finishing, and
+    /// `[DONE]`, unless `[DONE]` is already out.
+    pub fn finish(&mut self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.done {
+            return out;
+        }
+        if !self.ended {
+            if self.finished.is_some() {
+                self.end(&mut out);
+            } else {
+                let error = Error::upstream("the stream ended before the generation finished");
+                self.error(&error, &mut out);
+            }
+        }
+        out.push(DONE.to_owned());
+        self.done = true;
+        out
+    }
+
+    /// Whether `[DONE]` has been produced.
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// `start` and `start-step`, once.
+    fn start(&mut self, out: &mut Vec<String>) {
+        if self.started {
+            return;
+        }
+        self.started = true;
+        out.push(
+            ChunkOut::Start {
+                message_id: &self.message_id,
+            }
+            .encode(),
+        );
+        out.push(ChunkOut::StartStep.encode());
+    }
+
+    fn text(&mut self, kind: Kind, delta: &str, out: &mut Vec<String>) {
+        self.start(out);
+        if self.open.as_ref().is_none_or(|block| block.kind != kind) {
+            self.close(out);
+            let prefix = match kind {
+                Kind::Text => "text",
+                Kind::Reasoning => "reasoning",
+            };
+            let id = format!("{prefix}-{}", self.next_block);
+            self.next_block = self.next_block.saturating_add(1);
+            out.push(match kind {
+                Kind::Text => ChunkOut::TextStart { id: &id }.encode(),
+                Kind::Reasoning => ChunkOut::ReasoningStart { id: &id }.encode(),
+            });
+            self.open = Some(Block { kind, id });
+        }
+        if let Some(block) = &self.open {
+            let id = &block.id;
+            out.push(match kind {
+                Kind::Text => ChunkOut::TextDelta { id, delta }.encode(),
+                Kind::Reasoning => ChunkOut::ReasoningDelta { id, delta }.encode(),
+            });
+        }
+    }
+
+    /// Ends the open text or reasoning block, if any.
+    fn close(&mut self, out: &mut Vec<String>) {
+        if let Some(Block { kind, id }) = self.open.take() {
+            out.push(match kind {
+                Kind::Text => ChunkOut::TextEnd { id: &id }.encode(),
+                Kind::Reasoning => ChunkOut::ReasoningEnd { id: &id }.encode(),
+            });
+        }
+    }
+
+    /// `tool-input-start`, once per core index; it ends the open text block.
+    fn tool_start(&mut self, index: u32, id: &str, name: &str, out: &mut Vec<String>) {
+        if self.calls.knows(index) {
+            return;
+        }
+        self.start(out);
+        self.close(out);
+        self.calls.start(index, id, name, out);
+    }
+
+    /// A fragment of a call's arguments. A fragment of a call that never started opens
+    /// it unnamed.
+    fn tool_args(&mut self, index: u32, arguments: &str, out: &mut Vec<String>) {
+        self.tool_start(index, "", "", out);
+        self.calls.args(index, arguments, out);
+    }
+
+    /// `finish`, with the usage known.
+    fn end(&mut self, out: &mut Vec<String>) {
+        let Some(reason) = self.finished else {
+            return;
+        };
+        let chunk = ChunkOut::Finish {
+            finish_reason: self.finish_reason.then(|| finish_reason(reason)),
+            message_metadata: self.usage.as_ref().map(|usage| MetadataOut {
+                usage: UsageOut::from(usage),
+            }),
+        };
+        out.push(chunk.encode());
+        self.ended = true;
+    }
+
+    fn error(&mut self, error: &Error, out: &mut Vec<String>) {
+        if error.kind == ErrorKind::Cancelled {
+            self.close(out);
+            out.push(ChunkOut::Abort.encode());
+        } else {
+            out.push(
+                ChunkOut::Error {
+                    error_text: &error.message,
+                }
+                .encode(),
+            );
+        }
+        self.ended = true;
+    }
+}
+
+/// The `finishReason` for a core reason.
+fn finish_reason(reason: FinishReason) -> &'static str {
+    match reason {
+        FinishReason::Stop | FinishReason::StopSequence => "stop",
+        FinishReason::Length => "length",
+        FinishReason::ToolCalls => "tool-calls",
+        FinishReason::ContentFilter => "content-filter",
+    }
+}

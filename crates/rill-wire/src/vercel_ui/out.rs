@@ -1,0 +1,115 @@
+//! The UI message chunks rill sends, exactly the keys `ai@5.0.0`'s strict schema
+//! (`uiMessageChunkSchema`, every member a `z.strictObject`) allows. They borrow from
+//! the encoder's state: nothing is cloned to write a chunk.
+
+use rill_core::Usage;
+use serde::Serialize;
+use serde_json::Value;
+
+/// One chunk. The `type` tags are the schema's literals.
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub(super) enum ChunkOut<'a> {
+    #[serde(rename_all = "camelCase")]
+    Start {
+        message_id: &'a str,
+    },
+    StartStep,
+    TextStart {
+        id: &'a str,
+    },
+    TextDelta {
+        id: &'a str,
+        delta: &'a str,
+    },
+    TextEnd {
+        id: &'a str,
+    },
+    ReasoningStart {
+        id: &'a str,
+    },
+    ReasoningDelta {
+        id: &'a str,
+        delta: &'a str,
+    },
+    ReasoningEnd {
+        id: &'a str,
+    },
+    #[serde(rename_all = "camelCase")]
+    ToolInputStart {
+        tool_call_id: &'a str,
+        tool_name: &'a str,
+    },
+    #[serde(rename_all = "camelCase")]
+    ToolInputDelta {
+        tool_call_id: &'a str,
+        input_text_delta: &'a str,
+    },
+    #[serde(rename_all = "camelCase")]
+    ToolInputAvailable {
+        tool_call_id: &'a str,
+        tool_name: &'a str,
+        input: &'a Value,
+    },
+    #[serde(rename_all = "camelCase")]
+    ToolOutputError {
+        tool_call_id: &'a str,
+        error_text: &'a str,
+    },
+    FinishStep,
+    #[serde(rename_all = "camelCase")]
+    Finish {
+        /// Only in `ai` >= 5.0.92's schema: sent only when asked for.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        finish_reason: Option<&'static str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        message_metadata: Option<MetadataOut>,
+    },
+    #[serde(rename_all = "camelCase")]
+    Error {
+        error_text: &'a str,
+    },
+    Abort,
+}
+
+/// What rill puts in the answer's `metadata`: `{usage}`.
+#[derive(Serialize)]
+pub(super) struct MetadataOut {
+    pub usage: UsageOut,
+}
+
+/// The AI SDK's own `LanguageModelUsage` shape (what `streamText` reports).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct UsageOut {
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub total_tokens: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reasoning_tokens: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cached_input_tokens: Option<u64>,
+}
+
+impl From<&Usage> for UsageOut {
+    fn from(usage: &Usage) -> Self {
+        Self {
+            input_tokens: usage.input_tokens,
+            output_tokens: usage.output_tokens,
+            // Saturating: provider counts are never trusted not to overflow.
+            total_tokens: usage.input_tokens.saturating_add(usage.output_tokens),
+            reasoning_tokens: usage.reasoning_tokens,
+            cached_input_tokens: usage.cached_input_tokens,
+        }
+    }
+}
+
+/// The chunk that stands in for one that failed to serialise (which cannot happen:
+/// these types hold only strings, numbers and parsed JSON values).
+const FALLBACK: &str = r#"{"type":"error","errorText":"rill failed to serialise a stream chunk"}"#;
+
+impl ChunkOut<'_> {
+    pub(super) fn encode(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| FALLBACK.to_owned())
+    }
+}

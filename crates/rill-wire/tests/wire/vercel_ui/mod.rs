@@ -1,0 +1,9 @@
+mod captured;
+mod encode;
+mod encode_props;
+mod error;
+mod fixtures;
+mod request;
+mod request_fuzz;
+mod scenarios;
+mod support;
