@@ -8,6 +8,7 @@ use axum::response::Response;
 use bytes::Bytes;
 use futures_util::StreamExt;
 use rill_core::{Error, ErrorKind, EventStream, StreamEvent};
+use rill_sse::Frame;
 use tokio_util::sync::CancellationToken;
 
 /// Turns core events into one dialect's SSE bytes. One instance per response.
@@ -16,6 +17,71 @@ pub trait DialectEncoder: Send + 'static {
     fn encode(&mut self, event: &StreamEvent, out: &mut String);
     /// Appends the closing frames after the last event (e.g. `data: [DONE]`).
     fn finish(&mut self, out: &mut String);
+}
+
+/// A dialect's stateful encoder (in `rill-wire`): core events in, payloads out.
+pub trait WireEncoder: Send + 'static {
+    type Payload: IntoFrame;
+    fn encode(&mut self, event: &StreamEvent) -> Vec<Self::Payload>;
+    fn finish(&mut self) -> Vec<Self::Payload>;
+}
+
+/// One payload as an SSE frame.
+pub trait IntoFrame {
+    fn encode_into(&self, out: &mut String);
+}
+
+/// Data-only dialects (OpenAI Chat, the AI SDK UI stream): `data: <payload>`.
+impl IntoFrame for String {
+    fn encode_into(&self, out: &mut String) {
+        Frame::data(self).encode_into(out);
+    }
+}
+
+/// Named-event dialects (Anthropic Messages, OpenAI Responses): `event:` and `data:`.
+impl IntoFrame for rill_wire::SseEvent {
+    fn encode_into(&self, out: &mut String) {
+        Frame::data(&self.data).event(self.event).encode_into(out);
+    }
+}
+
+/// Frames every payload of a [`WireEncoder`].
+pub struct Framed<E>(pub E);
+
+impl<E: WireEncoder> DialectEncoder for Framed<E> {
+    fn encode(&mut self, event: &StreamEvent, out: &mut String) {
+        for payload in self.0.encode(event) {
+            payload.encode_into(out);
+        }
+    }
+
+    fn finish(&mut self, out: &mut String) {
+        for payload in self.0.finish() {
+            payload.encode_into(out);
+        }
+    }
+}
+
+/// Implements [`WireEncoder`] for encoders with inherent `encode`/`finish` methods.
+macro_rules! wire_encoder {
+    ($($encoder:ty => $payload:ty),* $(,)?) => {$(
+        impl WireEncoder for $encoder {
+            type Payload = $payload;
+            fn encode(&mut self, event: &StreamEvent) -> Vec<$payload> {
+                <$encoder>::encode(self, event)
+            }
+            fn finish(&mut self) -> Vec<$payload> {
+                <$encoder>::finish(self)
+            }
+        }
+    )*};
+}
+
+wire_encoder! {
+    rill_wire::openai_chat::StreamEncoder => String,
+    rill_wire::anthropic::StreamEncoder => rill_wire::SseEvent,
+    rill_wire::openai_responses::StreamEncoder => rill_wire::SseEvent,
+    rill_wire::vercel_ui::StreamEncoder => String,
 }
 
 /// An SSE response that polls `stream` directly: every event is encoded and handed to

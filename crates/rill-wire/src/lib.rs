@@ -30,6 +30,8 @@
 //!   dialect and as an upstream;
 //! - [`anthropic`]: Anthropic Messages (`POST /v1/messages`), as a client dialect and
 //!   as an upstream.
+//! - [`openai_responses`]: OpenAI Responses (`POST /v1/responses`), as a client dialect
+//!   and as an upstream.
 //! - [`vercel_ui`]: the Vercel AI SDK UI message stream (what `useChat` reads), as a
 //!   client dialect.
 //! - [`gemini`]: Google Gemini (`streamGenerateContent?alt=sse`), as an upstream.
@@ -38,8 +40,12 @@ pub mod anthropic;
 pub mod gemini;
 pub mod openai_chat;
 pub mod openai_models;
+pub mod openai_responses;
 pub mod vercel_ui;
 
 mod de_error;
+mod sse_event;
+
+pub use sse_event::SseEvent;
 mod request_json;
 mod string_or_seq;

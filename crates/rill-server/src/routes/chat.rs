@@ -5,13 +5,12 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use rill_core::{StreamEvent, collect, terminated};
-use rill_sse::Frame;
+use rill_core::{collect, terminated};
 use rill_wire::openai_chat::{self, StreamEncoder};
 
 use super::common::{body_or_error, new_id, run_to_completion, unix_now};
 use crate::error::ApiError;
-use crate::sse::{self, DialectEncoder};
+use crate::sse::{self, Framed};
 use crate::state::AppState;
 
 pub async fn completions(
@@ -39,27 +38,10 @@ async fn handle(
 
     let stream = terminated(state.metrics.meter(provider.start(request).await?));
     if parsed.stream {
-        let encoder = OpenAiSse(StreamEncoder::new(id, model, created, parsed.include_usage));
+        let encoder = Framed(StreamEncoder::new(id, model, created, parsed.include_usage));
         return Ok(sse::response(stream, encoder, abort));
     }
     let completion = run_to_completion(collect(stream), &abort).await?;
     let body = openai_chat::completion_body(&id, &model, created, &completion);
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
-}
-
-/// Frames each OpenAI chunk as a data-only SSE event.
-struct OpenAiSse(StreamEncoder);
-
-impl DialectEncoder for OpenAiSse {
-    fn encode(&mut self, event: &StreamEvent, out: &mut String) {
-        for data in self.0.encode(event) {
-            Frame::data(&data).encode_into(out);
-        }
-    }
-
-    fn finish(&mut self, out: &mut String) {
-        for data in self.0.finish() {
-            Frame::data(&data).encode_into(out);
-        }
-    }
 }

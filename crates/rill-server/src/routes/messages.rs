@@ -5,13 +5,12 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use rill_core::{StreamEvent, collect, terminated};
-use rill_sse::Frame;
+use rill_core::{collect, terminated};
 use rill_wire::anthropic::{self, StreamEncoder};
 
 use super::common::{body_or_error, new_id, run_to_completion};
 use crate::error::{ApiError, Dialect};
-use crate::sse::{self, DialectEncoder};
+use crate::sse::{self, Framed};
 use crate::state::AppState;
 
 pub async fn create(
@@ -38,31 +37,10 @@ async fn handle(
 
     let stream = terminated(state.metrics.meter(provider.start(request).await?));
     if parsed.stream {
-        let encoder = AnthropicSse(StreamEncoder::new(id, model, parsed.thinking));
+        let encoder = Framed(StreamEncoder::new(id, model, parsed.thinking));
         return Ok(sse::response(stream, encoder, abort));
     }
     let completion = run_to_completion(collect(stream), &abort).await?;
     let body = anthropic::message_body(&id, &model, &completion, parsed.thinking);
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
-}
-
-/// Frames each Anthropic event with its `event:` name (the official SDKs dispatch on it).
-struct AnthropicSse(StreamEncoder);
-
-impl AnthropicSse {
-    fn write(events: Vec<anthropic::SseEvent>, out: &mut String) {
-        for event in events {
-            Frame::data(&event.data).event(event.event).encode_into(out);
-        }
-    }
-}
-
-impl DialectEncoder for AnthropicSse {
-    fn encode(&mut self, event: &StreamEvent, out: &mut String) {
-        Self::write(self.0.encode(event), out);
-    }
-
-    fn finish(&mut self, out: &mut String) {
-        Self::write(self.0.finish(), out);
-    }
 }

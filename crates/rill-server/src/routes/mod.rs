@@ -4,6 +4,7 @@ mod chat;
 mod common;
 mod messages;
 mod meta;
+mod responses;
 mod ui;
 mod ui_chat;
 
@@ -27,6 +28,7 @@ pub fn app(state: AppState) -> Router {
     let router = Router::new()
         .route("/v1/chat/completions", post(chat::completions))
         .route("/v1/messages", post(messages::create))
+        .route("/v1/responses", post(responses::create))
         .route("/api/chat", post(ui_chat::chat))
         .route("/v1/models", get(meta::list_models))
         .route("/v1/models/{*id}", get(meta::get_model))

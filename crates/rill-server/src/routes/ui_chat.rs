@@ -5,13 +5,12 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use rill_core::{StreamEvent, terminated};
-use rill_sse::Frame;
+use rill_core::terminated;
 use rill_wire::vercel_ui::{self, STREAM_HEADER, StreamEncoder};
 
 use super::common::{body_or_error, new_id};
 use crate::error::{ApiError, Dialect};
-use crate::sse::{self, DialectEncoder};
+use crate::sse::{self, Framed};
 use crate::state::AppState;
 
 pub async fn chat(State(state): State<AppState>, body: Result<Bytes, BytesRejection>) -> Response {
@@ -34,32 +33,11 @@ async fn handle(
 
     // Always a stream: the UI message stream has no other form.
     let stream = terminated(state.metrics.meter(provider.start(request).await?));
-    let encoder = UiSse(StreamEncoder::new(new_id("msg-"), parsed.continues));
+    let encoder = Framed(StreamEncoder::new(new_id("msg-"), parsed.continues));
     let mut response = sse::response(stream, encoder, abort);
     let (name, value) = STREAM_HEADER;
     response
         .headers_mut()
         .insert(name, HeaderValue::from_static(value));
     Ok(response)
-}
-
-/// Frames each UI message chunk as a data-only SSE event.
-struct UiSse(StreamEncoder);
-
-impl UiSse {
-    fn write(payloads: Vec<String>, out: &mut String) {
-        for data in payloads {
-            Frame::data(&data).encode_into(out);
-        }
-    }
-}
-
-impl DialectEncoder for UiSse {
-    fn encode(&mut self, event: &StreamEvent, out: &mut String) {
-        Self::write(self.0.encode(event), out);
-    }
-
-    fn finish(&mut self, out: &mut String) {
-        Self::write(self.0.finish(), out);
-    }
 }

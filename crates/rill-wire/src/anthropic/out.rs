@@ -5,15 +5,7 @@ use rill_core::{ToolCall, Usage};
 use serde::Serialize;
 use serde_json::Value;
 
-/// One Anthropic stream event, ready to frame as SSE: `event: <event>` and
-/// `data: <data>`. `event` always equals the `type` inside `data` (the official SDKs
-/// dispatch on the event name), e.g. with `rill-sse`:
-/// `Frame::data(&e.data).event(e.event)`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SseEvent {
-    pub event: &'static str,
-    pub data: String,
-}
+pub use crate::SseEvent;
 
 /// A stream event's payload. The `type` tag is also the SSE event name.
 #[derive(Serialize)]

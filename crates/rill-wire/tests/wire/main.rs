@@ -9,4 +9,6 @@ mod gemini;
 #[cfg(test)]
 mod openai_chat;
 #[cfg(test)]
+mod openai_responses;
+#[cfg(test)]
 mod vercel_ui;

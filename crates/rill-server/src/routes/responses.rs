@@ -1,0 +1,48 @@
+//! `POST /v1/responses`: the OpenAI Responses dialect (stateless: the whole conversation
+//! comes in `input`).
+
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use rill_core::{collect, terminated};
+use rill_wire::openai_responses::{self, StreamEncoder};
+
+use super::common::{body_or_error, new_id, run_to_completion, unix_now};
+use crate::error::ApiError;
+use crate::sse::{self, Framed};
+use crate::state::AppState;
+
+pub async fn create(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    match handle(state, body).await {
+        Ok(response) => response,
+        Err(error) => ApiError::openai(error).into_response(),
+    }
+}
+
+async fn handle(
+    state: AppState,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, rill_core::Error> {
+    let body = body_or_error(body, state.server.max_body_bytes)?;
+    let parsed = openai_responses::parse_request(&body)?;
+    let (model, provider) = state.models.resolve(&parsed.request.model)?;
+    let mut request = parsed.request;
+    request.model = model.clone();
+    let abort = state.shutdown.abort_token().clone();
+    let id = new_id("resp_");
+    let created = unix_now();
+
+    let stream = terminated(state.metrics.meter(provider.start(request).await?));
+    if parsed.stream {
+        let encoder = Framed(StreamEncoder::new(id, model, created, parsed.echo));
+        return Ok(sse::response(stream, encoder, abort));
+    }
+    let completion = run_to_completion(collect(stream), &abort).await?;
+    let body = openai_responses::response_body(&id, &model, created, &parsed.echo, &completion);
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}

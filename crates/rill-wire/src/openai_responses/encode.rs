@@ -1,0 +1,212 @@
+//! Core events -> Responses stream events.
+
+use rill_core::{Error, FinishReason, StreamEvent, Usage};
+
+use super::echo::Echo;
+use super::items::{Kind, Output};
+use super::out::{Body, Sink, SseEvent, Wrapped};
+use super::response::{Meta, Outcome, ResponseOut};
+
+/// Stateful streaming encoder: core events -> Responses SSE events, each an event name
+/// and its JSON data (frame each as `event: <event>` + `data: <data>`). Every event's
+/// data carries its `type` (the event name) and a `sequence_number`: 0, 1, 2, ...
+///
+/// The sequence is `response.created` and `response.in_progress` (sent on
+/// [`StreamEvent::Start`], or before the first content if `Start` never came), the
+/// output items (see below), and one terminal event carrying the whole Response object
+/// with its items and usage: `response.completed`, or `response.incomplete` when the
+/// answer hit the length limit (`incomplete_details.reason: "max_output_tokens"`) or a
+/// content filter (`"content_filter"`).
+///
+/// Items: text and refusal text stream into a `message` item (`output_text` and
+/// `refusal` parts), reasoning into a `reasoning` item as summary text
+/// (`response.reasoning_summary_part.added`, `response.reasoning_summary_text.delta`),
+/// tool calls into `function_call` items whose arguments stream as
+/// `response.function_call_arguments.delta`. Each item opens with
+/// `response.output_item.added` and ends with its `.done` events and
+/// `response.output_item.done` carrying the whole item. An answer without any content
+/// gets one empty message. See `items.rs` for when items end.
+///
+/// Because `Usage` may come after `Finish`, `Finish` ends the items but the terminal
+/// event waits for a `Usage` that comes after it, or for [`finish`](Self::finish); its
+/// `usage` is `null` when none came. An `Error` becomes an `error` event and
+/// `response.failed`, and ends the stream. Empty deltas produce nothing.
+#[derive(Debug, Clone)]
+pub struct StreamEncoder {
+    info: Info,
+    sink: Sink,
+    output: Output,
+    started: bool,
+    usage: Option<Usage>,
+    /// Set by `Finish`: the terminal event still to send.
+    finish: Option<FinishReason>,
+    done: bool,
+}
+
+impl StreamEncoder {
+    /// `id` (`resp_...`), `model`, `created_at` (unix seconds) and `echo`
+    /// ([`ParsedRequest::echo`](super::ParsedRequest::echo)) go into every Response
+    /// object. Item ids are `msg_`, `rs_` or `fc_`, then the id without `resp_` and the
+    /// item's output index; a tool call without an id gets `call_<...>_<index>`.
+    pub fn new(id: String, model: String, created_at: u64, echo: Echo) -> Self {
+        Self {
+            output: Output::new(id.clone()),
+            info: Info {
+                id,
+                model,
+                created_at,
+                echo,
+            },
+            sink: Sink::default(),
+            started: false,
+            usage: None,
+            finish: None,
+            done: false,
+        }
+    }
+
+    /// Encodes one event into zero or more SSE events.
+    pub fn encode(&mut self, event: &StreamEvent) -> Vec<SseEvent> {
+        if self.done {
+            return Vec::new();
+        }
+        if self.finish.is_some() {
+            // After `Finish` only a late usage report (or an error) still means something.
+            match event {
+                StreamEvent::Usage(usage) => {
+                    self.usage = Some(*usage);
+                    self.end();
+                }
+                StreamEvent::Error(error) => self.error(error),
+                _ => {}
+            }
+            return self.sink.take();
+        }
+        match event {
+            StreamEvent::Start { .. } => self.start(),
+            StreamEvent::TextDelta(text) if !text.is_empty() => {
+                self.start();
+                self.output.text(Kind::Text, text, &mut self.sink);
+            }
+            StreamEvent::RefusalDelta(text) if !text.is_empty() => {
+                self.start();
+                self.output.text(Kind::Refusal, text, &mut self.sink);
+            }
+            StreamEvent::ReasoningDelta(text) if !text.is_empty() => {
+                self.start();
+                self.output.reasoning(text, &mut self.sink);
+            }
+            StreamEvent::ToolCallStart { index, id, name } => {
+                self.start();
+                self.output.call_start(*index, id, name, &mut self.sink);
+            }
+            StreamEvent::ToolCallDelta { index, arguments } if !arguments.is_empty() => {
+                self.start();
+                if !self.output.knows(*index) {
+                    // A fragment of a call that never started: open it unnamed.
+                    self.output.call_start(*index, "", "", &mut self.sink);
+                }
+                self.output.call_args(*index, arguments, &mut self.sink);
+            }
+            StreamEvent::ToolCallEnd { index } => self.output.call_end(*index, &mut self.sink),
+            StreamEvent::Usage(usage) => self.usage = Some(*usage),
+            StreamEvent::Finish(reason) => {
+                self.start();
+                if self.output.is_empty() {
+                    self.output.empty_message(&mut self.sink);
+                }
+                let incomplete = matches!(Outcome::of(*reason), Outcome::Incomplete(_));
+                self.output.close_all(incomplete, &mut self.sink);
+                self.finish = Some(*reason);
+            }
+            StreamEvent::Error(error) => self.error(error),
+            // Empty deltas.
+            StreamEvent::TextDelta(_)
+            | StreamEvent::RefusalDelta(_)
+            | StreamEvent::ReasoningDelta(_)
+            | StreamEvent::ToolCallDelta { .. } => {}
+        }
+        self.sink.take()
+    }
+
+    /// Call once when the core stream has ended: sends the terminal event after a
+    /// `Finish`. A stream that ended without `Finish` or `Error` (one not wrapped in
+    /// [`rill_core::terminated`]) gets an `error` event and `response.failed` instead: a
+    /// truncated answer is never a clean `response.completed`.
+    pub fn finish(&mut self) -> Vec<SseEvent> {
+        if !self.done {
+            if self.finish.is_some() {
+                self.end();
+            } else {
+                let error = Error::upstream("the stream ended before the generation finished");
+                self.error(&error);
+            }
+        }
+        self.sink.take()
+    }
+
+    /// Whether the terminal event (or `error` and `response.failed`) has been produced.
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// `response.created` and `response.in_progress`, once.
+    fn start(&mut self) {
+        if self.started {
+            return;
+        }
+        self.started = true;
+        for body in [Body::Created, Body::InProgress] {
+            let response =
+                ResponseOut::new(self.info.meta(), Outcome::InProgress, Vec::new(), None);
+            self.sink.push(body(Wrapped { response }));
+        }
+    }
+
+    /// The terminal event after `Finish`.
+    fn end(&mut self) {
+        let Some(reason) = self.finish else {
+            return;
+        };
+        let outcome = Outcome::of(reason);
+        let output = self.output.items();
+        let response = ResponseOut::new(self.info.meta(), outcome, output, self.usage.as_ref());
+        let body = match outcome {
+            Outcome::Incomplete(_) => Body::Incomplete,
+            _ => Body::Completed,
+        };
+        self.sink.push(body(Wrapped { response }));
+        self.done = true;
+    }
+
+    /// `error`, then `response.failed` with the items as they stood.
+    fn error(&mut self, error: &Error) {
+        self.start();
+        self.sink.push_error(error);
+        let output = self.output.items();
+        let outcome = Outcome::Failed(error);
+        let response = ResponseOut::new(self.info.meta(), outcome, output, self.usage.as_ref());
+        self.sink.push(Body::Failed(Wrapped { response }));
+        self.done = true;
+    }
+}
+
+/// What every Response object of the stream says about itself.
+#[derive(Debug, Clone)]
+struct Info {
+    id: String,
+    model: String,
+    created_at: u64,
+    echo: Echo,
+}
+
+impl Info {
+    fn meta(&self) -> Meta<'_> {
+        Meta {
+            id: &self.id,
+            model: &self.model,
+            created_at: self.created_at,
+            echo: &self.echo,
+        }
+    }
+}
