@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use rill_core::Provider;
 use rill_engine::{Engine, RuntimeConfig};
-use rill_providers::{AnthropicProvider, GeminiProvider, OpenAiProvider, ScriptedProvider};
+use rill_providers::{
+    AnthropicProvider, GeminiProvider, OpenAiProvider, ScriptedProvider, anthropic, gemini, openai,
+};
 use secrecy::SecretString;
 
 use crate::config::{Config, EngineConfig, ModelConfig, ProviderKind};
@@ -53,33 +55,18 @@ impl ModelRegistry {
                     Arc::new(ScriptedProvider::new(&model.name, model.script)),
                     "rill-scripted",
                 ),
-                ProviderKind::Openai => {
-                    let provider = OpenAiProvider::new(
-                        &model.name,
-                        upstream_model(&model),
-                        base_url(&model, rill_providers::openai::DEFAULT_BASE_URL),
-                        api_key(&model)?,
-                    );
-                    (built(&model, provider)?, "rill-openai")
-                }
-                ProviderKind::Anthropic => {
-                    let provider = AnthropicProvider::new(
-                        &model.name,
-                        upstream_model(&model),
-                        base_url(&model, rill_providers::anthropic::DEFAULT_BASE_URL),
-                        api_key(&model)?,
-                    );
-                    (built(&model, provider)?, "rill-anthropic")
-                }
-                ProviderKind::Gemini => {
-                    let provider = GeminiProvider::new(
-                        &model.name,
-                        upstream_model(&model),
-                        base_url(&model, rill_providers::gemini::DEFAULT_BASE_URL),
-                        api_key(&model)?,
-                    );
-                    (built(&model, provider)?, "rill-gemini")
-                }
+                ProviderKind::Openai => (
+                    upstream(&model, openai::DEFAULT_BASE_URL, OpenAiProvider::new)?,
+                    "rill-openai",
+                ),
+                ProviderKind::Anthropic => (
+                    upstream(&model, anthropic::DEFAULT_BASE_URL, AnthropicProvider::new)?,
+                    "rill-anthropic",
+                ),
+                ProviderKind::Gemini => (
+                    upstream(&model, gemini::DEFAULT_BASE_URL, GeminiProvider::new)?,
+                    "rill-gemini",
+                ),
                 ProviderKind::Engine => {
                     let provider = match &engine {
                         Some(provider) => Arc::clone(provider),
@@ -142,20 +129,20 @@ fn api_key(model: &ModelConfig) -> Result<Option<SecretString>, BuildError> {
     }
 }
 
-/// The upstream's id for the model: `model`, else rill's name.
-fn upstream_model(model: &ModelConfig) -> &str {
-    model.model.as_deref().unwrap_or(&model.name)
-}
+/// Every upstream provider's constructor: rill's name, the upstream's id for the model,
+/// the base URL and the key.
+type Constructor<P> = fn(&str, &str, &str, Option<SecretString>) -> Result<P, rill_core::Error>;
 
-fn base_url<'a>(model: &'a ModelConfig, default: &'a str) -> &'a str {
-    model.base_url.as_deref().unwrap_or(default)
-}
-
-fn built<P: Provider>(
+/// An upstream model from its config: the upstream's id (`model`, else rill's name), the
+/// base URL (`base_url`, else the provider's public API) and the key.
+fn upstream<P: Provider>(
     model: &ModelConfig,
-    provider: Result<P, rill_core::Error>,
+    default_base_url: &str,
+    new: Constructor<P>,
 ) -> Result<Arc<dyn Provider>, BuildError> {
-    match provider {
+    let upstream_model = model.model.as_deref().unwrap_or(&model.name);
+    let base_url = model.base_url.as_deref().unwrap_or(default_base_url);
+    match new(&model.name, upstream_model, base_url, api_key(model)?) {
         Ok(provider) => Ok(Arc::new(provider)),
         Err(e) => Err(BuildError::Upstream {
             model: model.name.clone(),
