@@ -2,12 +2,13 @@
 //! ([`crate::event_stream`]) reads every upstream's body.
 
 use rill_core::{Error, StreamEvent};
-use rill_wire::{anthropic, gemini, openai_chat};
+use rill_wire::{anthropic, gemini, ollama, openai_chat};
 
-/// Decodes an upstream's SSE events into core events, one event at a time.
+/// Decodes an upstream's payloads (SSE events, NDJSON lines) into core events, one at a
+/// time.
 pub trait UpstreamDecoder: Send + 'static {
-    /// Decodes one SSE event: its name (`message` when it had no `event:` line) and its
-    /// data. `Err` is a malformed event; the stream then ends with it as an error event.
+    /// Decodes one payload: an SSE event's name (`message` when it had no `event:` line)
+    /// and its data, or an NDJSON line as the data with an empty name. `Err` is a malformed event; the stream then ends with it as an error event.
     fn decode(&mut self, event: &str, data: &str) -> Result<Vec<StreamEvent>, Error>;
 
     /// Whether the upstream's stream is over: nothing after this point is read.
@@ -62,6 +63,17 @@ impl UpstreamDecoder for gemini::EventDecoder {
 
     fn end(&mut self) -> Vec<StreamEvent> {
         gemini::EventDecoder::end(self)
+    }
+}
+
+/// Ollama: one NDJSON line per call (the event name is empty); its end is `done: true`.
+impl UpstreamDecoder for ollama::ChunkDecoder {
+    fn decode(&mut self, _event: &str, data: &str) -> Result<Vec<StreamEvent>, Error> {
+        ollama::ChunkDecoder::decode(self, data)
+    }
+
+    fn is_done(&self) -> bool {
+        ollama::ChunkDecoder::is_done(self)
     }
 }
 
@@ -124,5 +136,6 @@ mod tests {
     fn the_other_dialects_bring_nothing_at_the_end() {
         assert!(UpstreamDecoder::end(&mut openai_chat::ChunkDecoder::new()).is_empty());
         assert!(UpstreamDecoder::end(&mut anthropic::EventDecoder::new()).is_empty());
+        assert!(UpstreamDecoder::end(&mut ollama::ChunkDecoder::new()).is_empty());
     }
 }

@@ -11,17 +11,20 @@
 //! - for providers of other dialects: [`http_builder`] (rill's HTTP client settings),
 //!   [`error_for_status`] (a non-2xx answer -> the dialect's error, with
 //!   `Retry-After`), [`event_stream`] (a response body -> core events through any
-//!   [`UpstreamDecoder`]) and [`transport_error`] (reqwest errors without URLs).
+//!   [`UpstreamDecoder`]; [`ndjson_stream`] for newline-delimited JSON bodies) and
+//!   [`transport_error`] (reqwest errors without URLs).
 //!
 //! The key design decision: one loop reads every upstream's body; a dialect only
 //! supplies its [`UpstreamDecoder`].
 
 mod client;
 mod decoder;
+mod framing;
 mod http;
+mod ndjson;
 mod stream;
 
 pub use client::Client;
 pub use decoder::UpstreamDecoder;
 pub use http::{error_for_status, http_builder, transport_error};
-pub use stream::event_stream;
+pub use stream::{event_stream, ndjson_stream};

@@ -5,6 +5,7 @@
 //! - [`anthropic`]: Anthropic's Messages API (or a proxy that speaks it), streamed
 //!   through `rill-client`'s body decoding with `rill-wire`'s Anthropic dialect;
 //! - [`gemini`]: Google's Gemini API (`streamGenerateContent`), the same way;
+//! - [`ollama`]: Ollama's native chat API (`/api/chat`, an NDJSON body), the same way;
 //! - [`scripted`]: plays a configured answer at a configured token rate and injects
 //!   faults (stalls, abrupt closes, errors, failures before the first token). It is a
 //!   product feature for testing error handling, and the server's test double.
@@ -14,11 +15,13 @@
 
 pub mod anthropic;
 pub mod gemini;
+pub mod ollama;
 pub mod openai;
 pub mod scripted;
 mod upstream_error;
 
 pub use anthropic::AnthropicProvider;
 pub use gemini::GeminiProvider;
+pub use ollama::OllamaProvider;
 pub use openai::OpenAiProvider;
 pub use scripted::{ScriptConfig, ScriptedProvider, ScriptedToolCall};

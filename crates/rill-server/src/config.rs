@@ -88,7 +88,7 @@ pub struct ModelConfig {
     pub script: ScriptConfig,
     /// For upstream providers: the API's root or `/v1` URL. Default: the provider's
     /// public API (`https://api.openai.com/v1`, `https://api.anthropic.com`,
-    /// `https://generativelanguage.googleapis.com`).
+    /// `https://generativelanguage.googleapis.com`, `http://127.0.0.1:11434` for Ollama).
     #[serde(default)]
     pub base_url: Option<String>,
     /// For upstream providers: the upstream's id for the model. Default: `name`.
@@ -127,6 +127,8 @@ pub enum ProviderKind {
     Anthropic,
     /// Google's Gemini API (`streamGenerateContent`).
     Gemini,
+    /// Ollama's native API (`/api/chat`, NDJSON); its `/v1` is also `openai`-compatible.
+    Ollama,
 }
 
 impl ProviderKind {
@@ -135,7 +137,7 @@ impl ProviderKind {
     pub fn is_upstream(self) -> bool {
         match self {
             Self::Engine | Self::Scripted => false,
-            Self::Openai | Self::Anthropic | Self::Gemini => true,
+            Self::Openai | Self::Anthropic | Self::Gemini | Self::Ollama => true,
         }
     }
 }

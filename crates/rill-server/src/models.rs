@@ -5,7 +5,8 @@ use std::sync::Arc;
 use rill_core::Provider;
 use rill_engine::{Engine, RuntimeConfig};
 use rill_providers::{
-    AnthropicProvider, GeminiProvider, OpenAiProvider, ScriptedProvider, anthropic, gemini, openai,
+    AnthropicProvider, GeminiProvider, OllamaProvider, OpenAiProvider, ScriptedProvider, anthropic,
+    gemini, ollama, openai,
 };
 use secrecy::SecretString;
 
@@ -66,6 +67,10 @@ impl ModelRegistry {
                 ProviderKind::Gemini => (
                     upstream(&model, gemini::DEFAULT_BASE_URL, GeminiProvider::new)?,
                     "rill-gemini",
+                ),
+                ProviderKind::Ollama => (
+                    upstream(&model, ollama::DEFAULT_BASE_URL, OllamaProvider::new)?,
+                    "rill-ollama",
                 ),
                 ProviderKind::Engine => {
                     let provider = match &engine {

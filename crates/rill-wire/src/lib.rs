@@ -35,9 +35,11 @@
 //! - [`vercel_ui`]: the Vercel AI SDK UI message stream (what `useChat` reads), as a
 //!   client dialect.
 //! - [`gemini`]: Google Gemini (`streamGenerateContent?alt=sse`), as an upstream.
+//! - [`ollama`]: Ollama's native chat API (`POST /api/chat`, NDJSON), as an upstream.
 
 pub mod anthropic;
 pub mod gemini;
+pub mod ollama;
 pub mod openai_chat;
 pub mod openai_models;
 pub mod openai_responses;

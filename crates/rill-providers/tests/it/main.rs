@@ -8,4 +8,6 @@ mod anthropic;
 #[cfg(test)]
 mod gemini;
 #[cfg(test)]
+mod ollama;
+#[cfg(test)]
 mod upstream;

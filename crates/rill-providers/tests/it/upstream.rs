@@ -76,6 +76,16 @@ pub fn sse(chunks: impl Stream<Item = Result<Bytes, std::io::Error>> + Send + 's
         .unwrap()
 }
 
+/// A 200 NDJSON response (Ollama's) whose body is `chunks`, in order.
+pub fn ndjson(
+    chunks: impl Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static,
+) -> Response {
+    Response::builder()
+        .header("content-type", "application/x-ndjson")
+        .body(Body::from_stream(chunks))
+        .unwrap()
+}
+
 /// `bytes` cut into chunks of 1 to 13 bytes (so that lines, field names and JSON are
 /// split at every kind of place), each sent `delay` after the previous one.
 pub fn trickle(

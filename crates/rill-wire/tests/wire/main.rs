@@ -7,6 +7,8 @@ mod anthropic;
 #[cfg(test)]
 mod gemini;
 #[cfg(test)]
+mod ollama;
+#[cfg(test)]
 mod openai_chat;
 #[cfg(test)]
 mod openai_responses;
