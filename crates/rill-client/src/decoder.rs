@@ -2,7 +2,7 @@
 //! ([`crate::event_stream`]) reads every upstream's body.
 
 use rill_core::{Error, StreamEvent};
-use rill_wire::{anthropic, gemini, ollama, openai_chat};
+use rill_wire::{anthropic, cohere, gemini, ollama, openai_chat};
 
 /// Decodes an upstream's payloads (SSE events, NDJSON lines) into core events, one at a
 /// time.
@@ -48,6 +48,18 @@ impl UpstreamDecoder for anthropic::EventDecoder {
 
     fn is_done(&self) -> bool {
         anthropic::EventDecoder::is_done(self)
+    }
+}
+
+/// Cohere v2 chat, which names each event after its data's `type`; its end is
+/// `message-end`.
+impl UpstreamDecoder for cohere::EventDecoder {
+    fn decode(&mut self, event: &str, data: &str) -> Result<Vec<StreamEvent>, Error> {
+        cohere::EventDecoder::decode(self, event, data)
+    }
+
+    fn is_done(&self) -> bool {
+        cohere::EventDecoder::is_done(self)
     }
 }
 
@@ -114,6 +126,22 @@ mod tests {
     }
 
     #[test]
+    fn cohere_finishes_at_message_end() {
+        let mut decoder = cohere::EventDecoder::new("command-a");
+        let end = r#"{"type":"message-end","delta":{"finish_reason":"COMPLETE"}}"#;
+        assert_eq!(
+            decode(&mut decoder, "message-end", end),
+            vec![
+                StreamEvent::Start {
+                    model: "command-a".into()
+                },
+                StreamEvent::Finish(rill_core::FinishReason::Stop)
+            ]
+        );
+        assert!(UpstreamDecoder::is_done(&decoder));
+    }
+
+    #[test]
     fn gemini_finishes_only_at_the_end_of_the_body() {
         let mut decoder = gemini::EventDecoder::new();
         let chunk = r#"{"candidates":[{"content":{"parts":[{"text":"a"}],"role":"model"},"finishReason":"STOP","index":0}],"modelVersion":"g"}"#;
@@ -137,5 +165,6 @@ mod tests {
         assert!(UpstreamDecoder::end(&mut openai_chat::ChunkDecoder::new()).is_empty());
         assert!(UpstreamDecoder::end(&mut anthropic::EventDecoder::new()).is_empty());
         assert!(UpstreamDecoder::end(&mut ollama::ChunkDecoder::new()).is_empty());
+        assert!(UpstreamDecoder::end(&mut cohere::EventDecoder::new("m")).is_empty());
     }
 }

@@ -6,6 +6,7 @@
 //!   through `rill-client`'s body decoding with `rill-wire`'s Anthropic dialect;
 //! - [`gemini`]: Google's Gemini API (`streamGenerateContent`), the same way;
 //! - [`ollama`]: Ollama's native chat API (`/api/chat`, an NDJSON body), the same way;
+//! - [`cohere`]: Cohere's chat API v2 (`/v2/chat`), the same way;
 //! - [`scripted`]: plays a configured answer at a configured token rate and injects
 //!   faults (stalls, abrupt closes, errors, failures before the first token). It is a
 //!   product feature for testing error handling, and the server's test double.
@@ -14,6 +15,7 @@
 //! dropping it, which must stop the work behind it at once.
 
 pub mod anthropic;
+pub mod cohere;
 pub mod gemini;
 pub mod ollama;
 pub mod openai;
@@ -21,6 +23,7 @@ pub mod scripted;
 mod upstream_error;
 
 pub use anthropic::AnthropicProvider;
+pub use cohere::CohereProvider;
 pub use gemini::GeminiProvider;
 pub use ollama::OllamaProvider;
 pub use openai::OpenAiProvider;

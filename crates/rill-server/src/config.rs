@@ -88,7 +88,8 @@ pub struct ModelConfig {
     pub script: ScriptConfig,
     /// For upstream providers: the API's root or `/v1` URL. Default: the provider's
     /// public API (`https://api.openai.com/v1`, `https://api.anthropic.com`,
-    /// `https://generativelanguage.googleapis.com`, `http://127.0.0.1:11434` for Ollama).
+    /// `https://generativelanguage.googleapis.com`, `http://127.0.0.1:11434` for Ollama,
+    /// `https://api.cohere.com`).
     #[serde(default)]
     pub base_url: Option<String>,
     /// For upstream providers: the upstream's id for the model. Default: `name`.
@@ -129,6 +130,8 @@ pub enum ProviderKind {
     Gemini,
     /// Ollama's native API (`/api/chat`, NDJSON); its `/v1` is also `openai`-compatible.
     Ollama,
+    /// Cohere's chat v2 API.
+    Cohere,
 }
 
 impl ProviderKind {
@@ -137,7 +140,7 @@ impl ProviderKind {
     pub fn is_upstream(self) -> bool {
         match self {
             Self::Engine | Self::Scripted => false,
-            Self::Openai | Self::Anthropic | Self::Gemini | Self::Ollama => true,
+            Self::Openai | Self::Anthropic | Self::Gemini | Self::Ollama | Self::Cohere => true,
         }
     }
 }

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use rill_core::Provider;
 use rill_engine::{Engine, RuntimeConfig};
 use rill_providers::{
-    AnthropicProvider, GeminiProvider, OllamaProvider, OpenAiProvider, ScriptedProvider, anthropic,
-    gemini, ollama, openai,
+    AnthropicProvider, CohereProvider, GeminiProvider, OllamaProvider, OpenAiProvider,
+    ScriptedProvider, anthropic, cohere, gemini, ollama, openai,
 };
 use secrecy::SecretString;
 
@@ -71,6 +71,10 @@ impl ModelRegistry {
                 ProviderKind::Ollama => (
                     upstream(&model, ollama::DEFAULT_BASE_URL, OllamaProvider::new)?,
                     "rill-ollama",
+                ),
+                ProviderKind::Cohere => (
+                    upstream(&model, cohere::DEFAULT_BASE_URL, CohereProvider::new)?,
+                    "rill-cohere",
                 ),
                 ProviderKind::Engine => {
                     let provider = match &engine {

@@ -36,8 +36,10 @@
 //!   client dialect.
 //! - [`gemini`]: Google Gemini (`streamGenerateContent?alt=sse`), as an upstream.
 //! - [`ollama`]: Ollama's native chat API (`POST /api/chat`, NDJSON), as an upstream.
+//! - [`cohere`]: Cohere's chat API v2 (`POST /v2/chat`, SSE), as an upstream.
 
 pub mod anthropic;
+pub mod cohere;
 pub mod gemini;
 pub mod ollama;
 pub mod openai_chat;

@@ -6,6 +6,8 @@
 #[cfg(test)]
 mod anthropic;
 #[cfg(test)]
+mod cohere;
+#[cfg(test)]
 mod common;
 #[cfg(test)]
 mod gemini;

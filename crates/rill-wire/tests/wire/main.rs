@@ -5,6 +5,8 @@
 #[cfg(test)]
 mod anthropic;
 #[cfg(test)]
+mod cohere;
+#[cfg(test)]
 mod gemini;
 #[cfg(test)]
 mod ollama;

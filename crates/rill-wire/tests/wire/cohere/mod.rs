@@ -1,0 +1,5 @@
+mod decode;
+mod error;
+mod fixtures;
+mod request_body;
+mod support;
