@@ -2,7 +2,7 @@
 //! ([`crate::event_stream`]) reads every upstream's body.
 
 use rill_core::{Error, StreamEvent};
-use rill_wire::{anthropic, cohere, gemini, ollama, openai_chat};
+use rill_wire::{anthropic, cohere, gemini, ollama, openai_chat, openai_responses};
 
 /// Decodes an upstream's payloads (SSE events, NDJSON lines) into core events, one at a
 /// time.
@@ -60,6 +60,18 @@ impl UpstreamDecoder for cohere::EventDecoder {
 
     fn is_done(&self) -> bool {
         cohere::EventDecoder::is_done(self)
+    }
+}
+
+/// OpenAI Responses, whose event names repeat their data's `type`; its end is
+/// `response.completed`, `response.incomplete` or `response.failed`.
+impl UpstreamDecoder for openai_responses::EventDecoder {
+    fn decode(&mut self, event: &str, data: &str) -> Result<Vec<StreamEvent>, Error> {
+        openai_responses::EventDecoder::decode(self, event, data)
+    }
+
+    fn is_done(&self) -> bool {
+        openai_responses::EventDecoder::is_done(self)
     }
 }
 

@@ -2,6 +2,8 @@
 //!
 //! - [`openai`]: any OpenAI-compatible chat server upstream, streamed through
 //!   `rill-client`;
+//! - [`openai_responses`]: OpenAI's Responses API (or a server that speaks it), streamed
+//!   through `rill-client`'s body decoding with `rill-wire`'s Responses dialect;
 //! - [`anthropic`]: Anthropic's Messages API (or a proxy that speaks it), streamed
 //!   through `rill-client`'s body decoding with `rill-wire`'s Anthropic dialect;
 //! - [`gemini`]: Google's Gemini API (`streamGenerateContent`), the same way;
@@ -11,14 +13,19 @@
 //!   faults (stalls, abrupt closes, errors, failures before the first token). It is a
 //!   product feature for testing error handling, and the server's test double.
 //!
+//! The HTTP upstreams other than `openai` share [`endpoint`]'s request and error
+//! handling; each adds its URL, its key header and its dialect.
+//!
 //! Every provider implements [`rill_core::Provider`]; the returned stream is cancelled by
 //! dropping it, which must stop the work behind it at once.
 
 pub mod anthropic;
 pub mod cohere;
+mod endpoint;
 pub mod gemini;
 pub mod ollama;
 pub mod openai;
+pub mod openai_responses;
 pub mod scripted;
 mod upstream_error;
 
@@ -27,4 +34,5 @@ pub use cohere::CohereProvider;
 pub use gemini::GeminiProvider;
 pub use ollama::OllamaProvider;
 pub use openai::OpenAiProvider;
+pub use openai_responses::OpenAiResponsesProvider;
 pub use scripted::{ScriptConfig, ScriptedProvider, ScriptedToolCall};

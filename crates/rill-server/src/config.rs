@@ -124,6 +124,9 @@ pub enum ProviderKind {
     /// Any OpenAI-compatible chat server (OpenAI, Mistral, Groq, DeepSeek, vLLM, Ollama's
     /// `/v1`, llama.cpp's server, TGI, another rill).
     Openai,
+    /// OpenAI's Responses API (`/v1/responses`), or a server that speaks it.
+    #[serde(rename = "openai-responses")]
+    OpenaiResponses,
     /// Anthropic's Messages API.
     Anthropic,
     /// Google's Gemini API (`streamGenerateContent`).
@@ -140,7 +143,12 @@ impl ProviderKind {
     pub fn is_upstream(self) -> bool {
         match self {
             Self::Engine | Self::Scripted => false,
-            Self::Openai | Self::Anthropic | Self::Gemini | Self::Ollama | Self::Cohere => true,
+            Self::Openai
+            | Self::OpenaiResponses
+            | Self::Anthropic
+            | Self::Gemini
+            | Self::Ollama
+            | Self::Cohere => true,
         }
     }
 }

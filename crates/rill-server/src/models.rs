@@ -6,7 +6,8 @@ use rill_core::Provider;
 use rill_engine::{Engine, RuntimeConfig};
 use rill_providers::{
     AnthropicProvider, CohereProvider, GeminiProvider, OllamaProvider, OpenAiProvider,
-    ScriptedProvider, anthropic, cohere, gemini, ollama, openai,
+    OpenAiResponsesProvider, ScriptedProvider, anthropic, cohere, gemini, ollama, openai,
+    openai_responses,
 };
 use secrecy::SecretString;
 
@@ -59,6 +60,14 @@ impl ModelRegistry {
                 ProviderKind::Openai => (
                     upstream(&model, openai::DEFAULT_BASE_URL, OpenAiProvider::new)?,
                     "rill-openai",
+                ),
+                ProviderKind::OpenaiResponses => (
+                    upstream(
+                        &model,
+                        openai_responses::DEFAULT_BASE_URL,
+                        OpenAiResponsesProvider::new,
+                    )?,
+                    "rill-openai-responses",
                 ),
                 ProviderKind::Anthropic => (
                     upstream(&model, anthropic::DEFAULT_BASE_URL, AnthropicProvider::new)?,

@@ -14,4 +14,6 @@ mod gemini;
 #[cfg(test)]
 mod ollama;
 #[cfg(test)]
+mod openai_responses;
+#[cfg(test)]
 mod upstream;
