@@ -4,8 +4,9 @@
 use std::collections::BTreeMap;
 
 use futures_util::StreamExt;
+use serde_json::Value;
 
-use crate::{Error, EventStream, FinishReason, StreamEvent, ToolCall, Usage};
+use crate::{Error, EventStream, FinishReason, StreamEvent, ToolCall, Usage, parse_partial};
 
 /// A whole answer, collected from a stream.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -54,10 +55,14 @@ pub async fn collect(mut stream: EventStream) -> Result<Completion, Error> {
     Ok(completion)
 }
 
-/// Assembles tool calls from start / argument-fragment / end events, by index.
+/// Assembles tool calls from start / argument-fragment / end events, by index, and keeps
+/// a best-effort value of each call's arguments as they grow ([`Self::partial`]).
 #[derive(Debug, Clone, Default)]
 pub struct ToolCallAccumulator {
     calls: BTreeMap<u32, ToolCall>,
+    /// Each call's last parsed arguments, and how many bytes of them it had: parsed
+    /// again only when asked for after they grew.
+    parsed: BTreeMap<u32, (usize, Option<Value>)>,
 }
 
 impl ToolCallAccumulator {
@@ -90,6 +95,18 @@ impl ToolCallAccumulator {
         self.calls.get(&index)
     }
 
+    /// The value of the call's arguments so far ([`crate::parse_partial`]): `None` until
+    /// they hold one, so a form can fill in while the model writes it. The arguments are
+    /// parsed again only when they grew since the last call.
+    pub fn partial(&mut self, index: u32) -> Option<&Value> {
+        let arguments = &self.calls.get(&index)?.arguments;
+        let parsed = self.parsed.entry(index).or_insert((usize::MAX, None));
+        if parsed.0 != arguments.len() {
+            *parsed = (arguments.len(), parse_partial(arguments));
+        }
+        parsed.1.as_ref()
+    }
+
     /// All calls, ordered by index.
     pub fn into_calls(self) -> Vec<ToolCall> {
         self.calls.into_values().collect()
@@ -100,6 +117,42 @@ impl ToolCallAccumulator {
 mod tests {
     use super::*;
     use crate::ErrorKind;
+    use serde_json::json;
+
+    #[test]
+    fn a_calls_partial_arguments_grow_with_its_fragments() {
+        let mut tools = ToolCallAccumulator::default();
+        assert_eq!(tools.partial(0), None);
+        tools.apply(&StreamEvent::ToolCallStart {
+            index: 0,
+            id: "call_1".into(),
+            name: "book".into(),
+        });
+        assert_eq!(tools.partial(0), None);
+        let mut seen = Vec::new();
+        for fragment in ["{\"ci", "ty\": \"Pa", "ris\", \"nights\": [2", ", 3]}"] {
+            tools.apply(&StreamEvent::ToolCallDelta {
+                index: 0,
+                arguments: fragment.into(),
+            });
+            seen.push(tools.partial(0).cloned());
+        }
+        assert_eq!(
+            seen,
+            [
+                Some(json!({})),
+                Some(json!({"city": "Pa"})),
+                Some(json!({"city": "Paris", "nights": [2]})),
+                Some(json!({"city": "Paris", "nights": [2, 3]})),
+            ]
+        );
+        // Asking again without new fragments gives the same value.
+        assert_eq!(
+            tools.partial(0),
+            Some(&json!({"city": "Paris", "nights": [2, 3]}))
+        );
+        assert_eq!(tools.partial(1), None);
+    }
 
     fn stream(events: Vec<StreamEvent>) -> EventStream {
         Box::pin(futures_util::stream::iter(events))

@@ -146,11 +146,9 @@ pub(super) struct ErrorOut<'a> {
     pub message: &'a str,
 }
 
-/// A whole tool call's `input`: its arguments when they are a JSON object, else `{}`
-/// (Anthropic's `input` is always an object; a call cut off by `max_tokens` is not).
+/// A whole tool call's `input`, always an object in Anthropic's dialect: the arguments'
+/// object, as far as it goes for a call cut off by `max_tokens` (what Anthropic's own
+/// SDKs make of such a stream), and `{}` for arguments that are not one.
 pub(super) fn tool_input(call: &ToolCall) -> Value {
-    match serde_json::from_str::<Value>(&call.arguments) {
-        Ok(value @ Value::Object(_)) => value,
-        _ => Value::Object(serde_json::Map::new()),
-    }
+    Value::Object(rill_core::arguments_object(&call.arguments))
 }

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use rill_core::{Error, Message, ToolCall};
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// What joins several system texts into one.
 const SYSTEM_SEPARATOR: &str = "\n\n";
@@ -123,14 +123,11 @@ fn text_part(text: &str) -> Option<PartOut<'_>> {
     (!text.is_empty()).then_some(PartOut::Text(Cow::Borrowed(text)))
 }
 
-/// `args` is the arguments' JSON object; arguments that are not one (a call cut off by
-/// the length limit, `""` for a call without parameters) are sent as `{}`, the only kind
-/// of value Gemini takes there.
+/// `args` is the arguments' JSON object, as far as it goes for a call cut off by the
+/// length limit; arguments that are not one (`""` for a call without parameters) are
+/// sent as `{}`, the only kind of value Gemini takes there.
 fn function_call(call: &ToolCall) -> PartOut<'_> {
-    let args = match serde_json::from_str::<Value>(&call.arguments) {
-        Ok(value @ Value::Object(_)) => value,
-        _ => Value::Object(Map::new()),
-    };
+    let args = Value::Object(rill_core::arguments_object(&call.arguments));
     PartOut::FunctionCall(FunctionCallOut {
         name: &call.name,
         args,

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use rill_core::{Message, ToolCall};
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 #[derive(Serialize)]
 pub(super) struct MessageOut<'a> {
@@ -67,14 +67,11 @@ fn plain<'a>(role: &'static str, content: &'a str) -> MessageOut<'a> {
     }
 }
 
-/// `arguments` is the arguments' JSON object; arguments that are not one (a call cut off
-/// by the length limit, `""` for a call without parameters) are sent as `{}`, the only
-/// kind of value Ollama takes there.
+/// `arguments` is the arguments' JSON object, as far as it goes for a call cut off by
+/// the length limit; arguments that are not one (`""` for a call without parameters) are
+/// sent as `{}`, the only kind of value Ollama takes there.
 fn tool_call(call: &ToolCall) -> ToolCallOut<'_> {
-    let arguments = match serde_json::from_str::<Value>(&call.arguments) {
-        Ok(value @ Value::Object(_)) => value,
-        _ => Value::Object(Map::new()),
-    };
+    let arguments = Value::Object(rill_core::arguments_object(&call.arguments));
     ToolCallOut {
         function: FunctionOut {
             name: &call.name,

@@ -259,12 +259,12 @@ fn body_parses_back_to_the_request_but_for_the_documented_normalisations() {
     assert!(!parsed.thinking);
     let mut expected = request();
     expected.model = "claude-up".into();
-    // Compact JSON; not an object: `{}`.
+    // Compact JSON; a call cut off mid-way keeps the object as far as it went.
     expected.messages[2] = assistant(
         Some("Checking."),
         vec![
             call("toolu_1", "get_weather", "{\"city\":\"Paris\"}"),
-            call("toolu_2", "get_weather", "{}"),
+            call("toolu_2", "get_weather", "{\"city\":\"Ro\"}"),
         ],
     );
     expected.sampling.seed = None;
