@@ -30,9 +30,9 @@ pub const DONE: &str = "[DONE]";
 ///   server does with its `tool-input-error`, which `ai@5.0.0` does not know);
 /// - `Finish` ends every block and sends `finish-step`; the `finish` chunk waits for a
 ///   [`StreamEvent::Usage`] that comes after it, or for [`finish`](Self::finish). It
-///   carries the usage, when known, as `messageMetadata: {usage: {inputTokens,
-///   outputTokens, totalTokens, reasoningTokens?, cachedInputTokens?}}`, which
-///   `useChat` merges into the message's `metadata`;
+///   carries the finish reason and the usage, when known, as `messageMetadata:
+///   {finishReason, usage?: {inputTokens, outputTokens, totalTokens, reasoningTokens?,
+///   cachedInputTokens?}}`, which `useChat` merges into the message's `metadata`;
 /// - an `Error` becomes `error {errorText}` (`useChat` sets `status: "error"` and
 ///   `error.message`), except an [`ErrorKind::Cancelled`] one, which ends the open blocks
 ///   and becomes `abort`: the answer stops without an error. Nothing but `[DONE]`
@@ -252,8 +252,9 @@ impl StreamEncoder {
         };
         let chunk = ChunkOut::Finish {
             finish_reason: self.finish_reason.then(|| finish_reason(reason)),
-            message_metadata: self.usage.as_ref().map(|usage| MetadataOut {
-                usage: UsageOut::from(usage),
+            message_metadata: Some(MetadataOut {
+                finish_reason: finish_reason(reason),
+                usage: self.usage.as_ref().map(UsageOut::from),
             }),
         };
         out.push(chunk.encode());

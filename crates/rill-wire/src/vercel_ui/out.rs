@@ -72,10 +72,15 @@ pub(super) enum ChunkOut<'a> {
     Abort,
 }
 
-/// What rill puts in the answer's `metadata`: `{usage}`.
+/// What rill puts in the answer's `metadata`: `{finishReason, usage?}`. The finish reason
+/// rides here too because `finish.finishReason` is refused by `ai` before 5.0.92, while
+/// `metadata` reaches every version's `message.metadata`.
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 pub(super) struct MetadataOut {
-    pub usage: UsageOut,
+    pub finish_reason: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage: Option<UsageOut>,
 }
 
 /// The AI SDK's own `LanguageModelUsage` shape (what `streamText` reports).

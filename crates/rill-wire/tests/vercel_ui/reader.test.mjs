@@ -11,8 +11,12 @@ import { describe, it } from 'node:test';
 
 import { STRICT, VERSIONS, fixture, makeChat, parts, payloads, sse } from './harness.mjs';
 
-const usage = (input, output, extra = {}) => ({
-  usage: { inputTokens: input, outputTokens: output, totalTokens: input + output, ...extra },
+/** The answer's `metadata`: the finish reason, and the usage when the stream had one. */
+const meta = (finishReason, [input, output, extra = {}] = []) => ({
+  finishReason,
+  ...(input === undefined
+    ? {}
+    : { usage: { inputTokens: input, outputTokens: output, totalTokens: input + output, ...extra } }),
 });
 
 /** What each fixture must become. `calls` are the tool calls `onToolCall` gets. */
@@ -20,7 +24,7 @@ const EXPECTED = {
   text: {
     id: 'msg-text',
     parts: [{ type: 'step-start' }, { type: 'text', text: 'Hello, "world"\n' }],
-    metadata: usage(12, 5, { reasoningTokens: 2, cachedInputTokens: 8 }),
+    metadata: meta('stop', [12, 5, { reasoningTokens: 2, cachedInputTokens: 8 }]),
   },
   reasoning: {
     id: 'msg-reasoning',
@@ -29,7 +33,7 @@ const EXPECTED = {
       { type: 'reasoning', text: 'The user asks about tomorrow.' },
       { type: 'text', text: 'Tomorrow looks similar.' },
     ],
-    metadata: usage(40, 9),
+    metadata: meta('stop', [40, 9]),
   },
   tool_calls: {
     id: 'msg-tools',
@@ -39,7 +43,7 @@ const EXPECTED = {
       { type: 'tool-get_weather', toolCallId: 'call_paris', state: 'input-available', input: { city: 'Paris' } },
       { type: 'tool-get_weather', toolCallId: 'call_rome', state: 'input-available', input: { city: 'Rome' } },
     ],
-    metadata: usage(30, 20),
+    metadata: meta('tool-calls', [30, 20]),
     calls: [
       { toolCallId: 'call_paris', toolName: 'get_weather', input: { city: 'Paris' } },
       { toolCallId: 'call_rome', toolName: 'get_weather', input: { city: 'Rome' } },
@@ -49,6 +53,7 @@ const EXPECTED = {
   continuation: {
     id: 'msg-tools',
     parts: [{ type: 'step-start' }, { type: 'text', text: 'Paris is sunny, Rome is rainy.' }],
+    metadata: meta('stop'),
   },
   error_mid_stream: {
     id: 'msg-error',
@@ -68,6 +73,7 @@ const EXPECTED = {
           'the arguments of the call to `get_weather` are not valid JSON: EOF while parsing a string at line 1 column 12',
       },
     ],
+    metadata: meta('length'),
   },
   // An abort ends the answer without an error.
   cancelled: {
@@ -86,10 +92,12 @@ const EXPECTED = {
       { type: 'tool-lookup', toolCallId: 'msg-bare-call-0', state: 'input-available', input: {} },
     ],
     calls: [{ toolCallId: 'msg-bare-call-0', toolName: 'lookup', input: {} }],
+    metadata: meta('tool-calls'),
   },
   finish_reason: {
     id: 'msg-length',
     parts: [{ type: 'step-start' }, { type: 'text', text: 'A long answer' }],
+    metadata: meta('length'),
     finishReason: 'length',
     // ai < 5.0.92 knows no `finishReason` and refuses the chunk: that is why it is opt-in.
     refusedBy: { [STRICT]: /finishReason/ },

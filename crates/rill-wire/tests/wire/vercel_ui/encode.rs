@@ -44,18 +44,21 @@ fn text_stream_sequence_and_usage_metadata() {
     assert_eq!(chunks[0], json!({"type": "start", "messageId": "msg-1"}));
     assert_eq!(
         chunks[6],
-        json!({"type": "finish", "messageMetadata": {"usage": {"inputTokens": 3, "outputTokens": 1, "totalTokens": 4}}})
+        json!({"type": "finish", "messageMetadata": {"finishReason": "stop", "usage": {"inputTokens": 3, "outputTokens": 1, "totalTokens": 4}}})
     );
 }
 
 #[test]
-fn without_usage_finish_is_bare() {
+fn without_usage_the_metadata_has_only_the_finish_reason() {
     let out = encode(fresh(), &[start(), finish(FinishReason::Stop)]);
     assert_eq!(
         types(&out),
         ["start", "start-step", "finish-step", "finish"]
     );
-    assert_eq!(chunks(&out)[3], json!({"type": "finish"}));
+    assert_eq!(
+        chunks(&out)[3],
+        json!({"type": "finish", "messageMetadata": {"finishReason": "stop"}})
+    );
 }
 
 /// `finish` waits after `Finish` and goes out with a late usage at once.
@@ -69,7 +72,7 @@ fn usage_after_finish_sends_finish_at_once() {
     assert_eq!(
         late,
         [
-            r#"{"type":"finish","messageMetadata":{"usage":{"inputTokens":5,"outputTokens":2,"totalTokens":7}}}"#
+            r#"{"type":"finish","messageMetadata":{"finishReason":"stop","usage":{"inputTokens":5,"outputTokens":2,"totalTokens":7}}}"#
         ]
     );
     assert!(
@@ -91,8 +94,10 @@ fn continuing_a_message_reuses_its_id() {
     );
 }
 
+/// Every version reads the reason from `metadata`; `finishReason` on the chunk itself
+/// only goes to clients that accept it.
 #[test]
-fn finish_reasons_only_when_asked_for() {
+fn finish_reasons_ride_in_metadata_and_on_the_chunk_only_when_asked_for() {
     for (reason, expected) in [
         (FinishReason::Stop, "stop"),
         (FinishReason::StopSequence, "stop"),
@@ -101,12 +106,17 @@ fn finish_reasons_only_when_asked_for() {
         (FinishReason::ContentFilter, "content-filter"),
     ] {
         let out = encode(fresh().with_finish_reason(), &[finish(reason)]);
+        let metadata = json!({"finishReason": expected});
         assert_eq!(
             chunks(&out)[3],
-            json!({"type": "finish", "finishReason": expected})
+            json!({"type": "finish", "finishReason": expected, "messageMetadata": metadata})
         );
         let out = encode(fresh(), &[finish(reason)]);
-        assert_eq!(chunks(&out)[3], json!({"type": "finish"}), "{reason:?}");
+        assert_eq!(
+            chunks(&out)[3],
+            json!({"type": "finish", "messageMetadata": metadata}),
+            "{reason:?}"
+        );
     }
 }
 
