@@ -2,14 +2,17 @@
 (llama-cpp-python[server], the same GGUF rill embeds), streamed through rill by the
 official SDKs in each client dialect rill speaks.
 
-Usage (bench/run sets up bench/.venv with llama-cpp-python; add its server extras):
+Usage (bench/run sets up bench/.venv with llama-cpp-python; add its server extras; the
+UI message stream is read by the `ai` package installed in tests/conformance):
     bench/.venv/bin/pip install "llama-cpp-python[server]==0.3.36" anthropic==2.14.0
+    (cd tests/conformance && npm ci)
     bench/.venv/bin/python scripts/llama-cpp-upstream.py --rill target/debug/rill
 
 Everything listens on loopback ports picked at random. Exits non-zero on any failure.
 """
 
 import argparse
+import json
 import os
 import re
 import socket
@@ -94,6 +97,39 @@ def via_anthropic(url):
     check("anthropic messages through rill", text, ttft, final.usage, final.stop_reason)
 
 
+def via_responses(url):
+    client = openai.OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0)
+    t0 = time.perf_counter()
+    ttft, text, final = None, "", None
+    with client.responses.stream(model="llama", input="Name three fruits.",
+                                 max_output_tokens=60) as stream:
+        for event in stream:
+            if event.type == "response.output_text.delta":
+                ttft = ttft or time.perf_counter() - t0
+                text += event.delta
+            if event.type in ("response.completed", "response.incomplete"):
+                final = event.response
+    finish = final and (final.incomplete_details.reason if final.incomplete_details else final.status)
+    check("openai responses through rill", text, ttft, final and final.usage, finish)
+
+
+def via_ui(url):
+    """The `ai` package's own transport and reader (tests/conformance, after npm ci there)."""
+    reader = os.path.join(os.path.dirname(__file__), "..", "tests", "conformance", "ui_reader.mjs")
+    t0 = time.perf_counter()
+    out = subprocess.run(["node", reader, url, "llama"], check=True, capture_output=True,
+                         text=True, timeout=120).stdout
+    for line in out.splitlines():
+        result = json.loads(line)
+        if result["errors"]:
+            raise SystemExit(f"ai ({result['version']}) failed: {result['errors']}")
+        text = "".join(p["text"] for p in result["parts"] if p["type"] == "text")
+        metadata = result["metadata"] or {}
+        # The reader gives whole messages: this is the time to the whole answer.
+        check(f"ai {result['version']} UI message stream through rill", text,
+              time.perf_counter() - t0, metadata.get("usage"), metadata.get("finishReason"))
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--rill", default="target/debug/rill")
@@ -108,6 +144,8 @@ def main():
     try:
         via_openai(url)
         via_anthropic(url)
+        via_responses(url)
+        via_ui(url)
     finally:
         rill.terminate()
         llama.terminate()
