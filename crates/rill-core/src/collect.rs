@@ -1,12 +1,15 @@
 //! Folding a stream into a whole answer: the non-streaming path, and tool-call
 //! accumulation shared by every consumer that needs whole calls.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use futures_util::StreamExt;
 use serde_json::Value;
 
-use crate::{Error, EventStream, FinishReason, StreamEvent, ToolCall, Usage, parse_partial};
+use crate::{
+    Error, EventStream, FinishReason, Reasoning, StreamEvent, ToolCall, Usage, parse_partial,
+};
 
 /// A whole answer, collected from a stream.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -14,7 +17,15 @@ pub struct Completion {
     /// The model that served the answer (from `Start`).
     pub model: Option<String>,
     pub text: String,
+    /// All the reasoning text, in order.
     pub reasoning: String,
+    /// The same reasoning in blocks, with the signatures that sealed them and the
+    /// redacted blocks, once a signature or a redacted block came: empty until then, when
+    /// `reasoning` is all there is (one unsigned block). Read both with
+    /// [`Completion::reasoning_in_blocks`]. A collected answer shows its reasoning before
+    /// its content, so blocks are split only where a signature or a redacted block ends
+    /// one: unsealed reasoning that other content interrupted goes on in the same block.
+    pub reasoning_blocks: Vec<Reasoning>,
     pub refusal: String,
     pub tool_calls: Vec<ToolCall>,
     pub finish_reason: Option<FinishReason>,
@@ -31,7 +42,31 @@ impl Completion {
         match event {
             StreamEvent::Start { model } => self.model = Some(model),
             StreamEvent::TextDelta(t) => self.text.push_str(&t),
-            StreamEvent::ReasoningDelta(t) => self.reasoning.push_str(&t),
+            StreamEvent::ReasoningDelta(t) => {
+                self.reasoning.push_str(&t);
+                match self.reasoning_blocks.last_mut() {
+                    None => {}
+                    Some(Reasoning::Text {
+                        text,
+                        signature: None,
+                    }) => text.push_str(&t),
+                    Some(_) => self.reasoning_blocks.push(Reasoning::unsigned(t)),
+                }
+            }
+            StreamEvent::ReasoningSignature(s) => {
+                self.open_blocks();
+                match self.reasoning_blocks.last_mut() {
+                    Some(Reasoning::Text {
+                        signature: signature @ None,
+                        ..
+                    }) => *signature = Some(s),
+                    _ => self.reasoning_blocks.push(Reasoning::signed("", s)),
+                }
+            }
+            StreamEvent::ReasoningRedacted(data) => {
+                self.open_blocks();
+                self.reasoning_blocks.push(Reasoning::Redacted { data });
+            }
             StreamEvent::RefusalDelta(t) => self.refusal.push_str(&t),
             event @ (StreamEvent::ToolCallStart { .. }
             | StreamEvent::ToolCallDelta { .. }
@@ -41,6 +76,25 @@ impl Completion {
             StreamEvent::Error(e) => return Err(e),
         }
         Ok(())
+    }
+
+    /// Blocks from now on: the reasoning so far is their first, unsigned.
+    fn open_blocks(&mut self) {
+        if self.reasoning_blocks.is_empty() && !self.reasoning.is_empty() {
+            let text = self.reasoning.clone();
+            self.reasoning_blocks.push(Reasoning::unsigned(text));
+        }
+    }
+
+    /// The reasoning in blocks: [`reasoning_blocks`](Self::reasoning_blocks), or, when
+    /// nothing sealed it (or the completion was built without blocks), `reasoning` as
+    /// one unsigned block.
+    pub fn reasoning_in_blocks(&self) -> Cow<'_, [Reasoning]> {
+        if self.reasoning_blocks.is_empty() && !self.reasoning.is_empty() {
+            Cow::Owned(vec![Reasoning::unsigned(self.reasoning.as_str())])
+        } else {
+            Cow::Borrowed(&self.reasoning_blocks)
+        }
     }
 }
 
@@ -219,5 +273,75 @@ mod tests {
         .await
         .unwrap_err();
         assert_eq!(err.kind, ErrorKind::Timeout);
+    }
+
+    #[tokio::test]
+    async fn collects_reasoning_blocks_with_their_signatures() {
+        let reasoning = |t: &str| StreamEvent::ReasoningDelta(t.into());
+        let signature = |s: &str| StreamEvent::ReasoningSignature(s.into());
+        let c = collect(stream(vec![
+            reasoning("Let me "),
+            reasoning("think."),
+            signature("sig-1"),
+            StreamEvent::ReasoningRedacted("opaque".into()),
+            reasoning("More"),
+            StreamEvent::TextDelta("Answer".into()),
+            // Unsealed, the block goes on across other content.
+            reasoning(" thought."),
+            signature("sig-2"),
+            // A signature with no reasoning before it seals an empty block.
+            signature("sig-3"),
+            StreamEvent::Finish(FinishReason::Stop),
+        ]))
+        .await
+        .unwrap();
+        assert_eq!(c.reasoning, "Let me think.More thought.");
+        assert_eq!(
+            c.reasoning_blocks,
+            vec![
+                Reasoning::signed("Let me think.", "sig-1"),
+                Reasoning::Redacted {
+                    data: "opaque".into()
+                },
+                Reasoning::signed("More thought.", "sig-2"),
+                Reasoning::signed("", "sig-3"),
+            ]
+        );
+        assert_eq!(
+            c.reasoning_in_blocks().as_ref(),
+            c.reasoning_blocks.as_slice()
+        );
+        assert_eq!(c.text, "Answer");
+    }
+
+    #[tokio::test]
+    async fn unsealed_reasoning_is_only_text() {
+        let c = collect(stream(vec![
+            StreamEvent::ReasoningDelta("a".into()),
+            StreamEvent::TextDelta("x".into()),
+            StreamEvent::ReasoningDelta("b".into()),
+            StreamEvent::Finish(FinishReason::Stop),
+        ]))
+        .await
+        .unwrap();
+        assert_eq!(c.reasoning, "ab");
+        assert!(c.reasoning_blocks.is_empty());
+        assert_eq!(
+            c.reasoning_in_blocks().as_ref(),
+            [Reasoning::unsigned("ab")]
+        );
+    }
+
+    #[test]
+    fn a_completion_without_blocks_has_its_reasoning_as_one_unsigned_block() {
+        let c = Completion {
+            reasoning: "hmm".into(),
+            ..Completion::default()
+        };
+        assert_eq!(
+            c.reasoning_in_blocks().as_ref(),
+            [Reasoning::unsigned("hmm")]
+        );
+        assert!(Completion::default().reasoning_in_blocks().is_empty());
     }
 }

@@ -17,7 +17,7 @@ mod request;
 
 pub use collect::{Completion, ToolCallAccumulator, collect};
 pub use error::{Error, ErrorKind};
-pub use event::{FinishReason, StreamEvent, ToolCall, Usage};
+pub use event::{FinishReason, Reasoning, StreamEvent, ToolCall, Usage};
 pub use partial_json::{arguments_object, parse_partial};
 pub use provider::{EventStream, Provider, ProviderFuture, terminated};
 pub use request::{ChatRequest, Message, ResponseFormat, Sampling, Tool, ToolChoice};

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::ToolCall;
+use crate::{Reasoning, ToolCall};
 
 /// What a client asks of a model.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -25,9 +25,17 @@ pub enum Message {
     User {
         text: String,
     },
+    /// An earlier answer: its reasoning came first, then its text, then its calls.
     Assistant {
         text: Option<String>,
         tool_calls: Vec<ToolCall>,
+        /// The answer's reasoning blocks, in order, as the client sent them back.
+        /// Providers want their signed and redacted blocks back with the content they
+        /// led to; each upstream dialect sends those it can carry (see its
+        /// `request_body`). Signatures are opaque: nothing tells one provider's from
+        /// another's, so a conversation moved to another provider carries the first
+        /// one's.
+        reasoning: Vec<Reasoning>,
     },
     Tool {
         tool_call_id: String,

@@ -166,6 +166,7 @@ mod tests {
             Message::Assistant {
                 text: Some("1".into()),
                 tool_calls: vec![],
+                reasoning: vec![],
             },
             Message::User {
                 text: "Two?".into(),
@@ -212,6 +213,7 @@ mod tests {
                     name: "f".into(),
                     arguments: "{}".into(),
                 }],
+                reasoning: vec![],
             },
             Message::Tool {
                 tool_call_id: "c1".into(),

@@ -128,9 +128,11 @@ async fn repl(client: &Client, mut conversation: Conversation) -> anyhow::Result
             continue;
         }
         // What the person saw is what the conversation remembers, even when cut short.
+        // Chat Completions, which `rill chat` speaks, takes no reasoning back.
         conversation.messages.push(Message::Assistant {
             text: Some(answer.text),
             tool_calls: answer.tool_calls,
+            reasoning: Vec::new(),
         });
     }
 }
@@ -209,7 +211,10 @@ async fn answer(client: &Client, request: ChatRequest) -> Answer {
                 tools.apply(&event)
             }
             StreamEvent::Usage(u) => usage = Some(u),
-            StreamEvent::Start { .. } | StreamEvent::Finish(_) => {}
+            StreamEvent::Start { .. }
+            | StreamEvent::ReasoningSignature(_)
+            | StreamEvent::ReasoningRedacted(_)
+            | StreamEvent::Finish(_) => {}
             StreamEvent::Error(error) => {
                 let _ = writeln!(stdout);
                 eprintln!("error: {}", error.message);

@@ -228,6 +228,7 @@ async fn follow_up_turns_reuse_the_prefix() {
     messages.push(Message::Assistant {
         text: Some(text(&first)),
         tool_calls: vec![],
+        reasoning: vec![],
     });
     messages.push(Message::User {
         text: "And of Germany?".into(),

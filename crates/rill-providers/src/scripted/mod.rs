@@ -23,6 +23,10 @@ pub struct ScriptConfig {
     pub text: Option<String>,
     /// Reasoning streamed before the answer.
     pub reasoning: Option<String>,
+    /// The signature that seals the reasoning, sent right after it (a
+    /// `ReasoningSignature`, which counts as no token); sent alone when there is no
+    /// reasoning.
+    pub reasoning_signature: Option<String>,
     /// Tool calls streamed after the text; the finish reason becomes `tool_calls`.
     pub tool_calls: Vec<ScriptedToolCall>,
     /// Content tokens per second; 0 or absent streams as fast as possible.

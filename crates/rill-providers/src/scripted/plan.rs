@@ -26,9 +26,17 @@ pub(super) struct Plan {
 /// What one content token carries before it becomes an event.
 enum Token<'a> {
     Reasoning(&'a str),
+    /// Not a token: it is sent, uncounted, where it stands.
+    Signature(&'a str),
     Text(&'a str),
-    ToolStart { index: u32, name: &'a str },
-    ToolArgs { index: u32, fragment: &'a str },
+    ToolStart {
+        index: u32,
+        name: &'a str,
+    },
+    ToolArgs {
+        index: u32,
+        fragment: &'a str,
+    },
 }
 
 impl Plan {
@@ -42,6 +50,9 @@ impl Plan {
         let mut tokens = Vec::new();
         if let Some(reasoning) = &script.reasoning {
             tokens.extend(split_tokens(reasoning).into_iter().map(Token::Reasoning));
+        }
+        if let Some(signature) = &script.reasoning_signature {
+            tokens.push(Token::Signature(signature));
         }
         tokens.extend(split_tokens(text).into_iter().map(Token::Text));
         if !stopped {
@@ -82,12 +93,20 @@ impl Plan {
         } else {
             FinishReason::ToolCalls
         };
-        for (n, token) in tokens.iter().enumerate() {
+        for token in &tokens {
+            if let Token::Signature(signature) = *token {
+                let event = StreamEvent::ReasoningSignature(signature.to_owned());
+                steps.push(Step {
+                    at,
+                    action: Action::Emit(event),
+                });
+                continue;
+            }
             if let Some(action) = fault(script, sent) {
                 steps.push(Step { at, action });
                 return Self { steps };
             }
-            if n >= max_tokens {
+            if sent as usize >= max_tokens {
                 finish = FinishReason::Length;
                 break;
             }
@@ -97,6 +116,7 @@ impl Plan {
             }
             let event = match *token {
                 Token::Reasoning(t) => StreamEvent::ReasoningDelta(t.to_owned()),
+                Token::Signature(_) => continue,
                 Token::Text(t) => StreamEvent::TextDelta(t.to_owned()),
                 Token::ToolStart { index, name } => {
                     if let Some(prev) = open_call.replace(index) {
@@ -129,7 +149,11 @@ impl Plan {
             });
         }
         // A stall after the last token delays the end of the stream.
-        if script.stall_after == sent && sent as usize == tokens.len() {
+        let counted = tokens
+            .iter()
+            .filter(|t| !matches!(t, Token::Signature(_)))
+            .count();
+        if script.stall_after == sent && sent as usize == counted {
             at += stall;
         }
         if let Some(action) = fault(script, sent) {

@@ -222,3 +222,34 @@ async fn tokens_arrive_at_the_configured_rate_with_a_stall() {
     let ms: Vec<u128> = arrivals.iter().map(Duration::as_millis).collect();
     assert_eq!(ms, vec![100, 200, 1300, 1400]);
 }
+
+#[tokio::test]
+async fn a_signature_seals_the_reasoning_and_counts_as_no_token() {
+    let s = ScriptConfig {
+        text: Some("Yes.".into()),
+        reasoning: Some("Think.".into()),
+        reasoning_signature: Some("sig-1".into()),
+        ..ScriptConfig::default()
+    };
+    let out = events(s.clone(), request("q")).await;
+    let at = out
+        .iter()
+        .position(|e| *e == StreamEvent::ReasoningSignature("sig-1".into()))
+        .expect("the signature is sent");
+    assert!(matches!(&out[at - 1], StreamEvent::ReasoningDelta(_)));
+    assert!(matches!(&out[at + 1], StreamEvent::TextDelta(_)));
+    let c = collect(
+        ScriptedProvider::new("m", s)
+            .start(request("q"))
+            .await
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        c.reasoning_blocks,
+        vec![rill_core::Reasoning::signed("Think.", "sig-1")]
+    );
+    let usage = c.usage.unwrap();
+    assert_eq!((usage.output_tokens, usage.reasoning_tokens), (4, Some(2)));
+}

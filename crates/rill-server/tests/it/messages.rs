@@ -90,3 +90,95 @@ async fn every_event_carries_its_name_on_the_wire() {
     );
     assert!(!body.contains("[DONE]"), "Anthropic streams have no [DONE]");
 }
+
+/// Records the requests it is given, and answers with a script.
+#[derive(Clone)]
+struct Recording {
+    script: rill_providers::ScriptedProvider,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<rill_core::ChatRequest>>>,
+}
+
+impl rill_core::Provider for Recording {
+    fn start(&self, request: rill_core::ChatRequest) -> rill_core::ProviderFuture {
+        self.requests.lock().unwrap().push(request.clone());
+        self.script.start(request)
+    }
+}
+
+/// A signature the upstream sealed its reasoning with reaches the client, and comes back
+/// to the provider with the client's next request.
+#[tokio::test]
+async fn a_reasoning_signature_goes_to_the_client_and_comes_back() {
+    let script = ScriptConfig {
+        text: Some(String::new()),
+        reasoning: Some("Look it up.".into()),
+        reasoning_signature: Some("sig-1".into()),
+        tool_calls: vec![rill_providers::ScriptedToolCall {
+            name: "get_weather".into(),
+            arguments: r#"{"city":"Paris"}"#.into(),
+        }],
+        ..ScriptConfig::default()
+    };
+    let recording = Recording {
+        script: rill_providers::ScriptedProvider::new("thinker", script),
+        requests: std::sync::Arc::default(),
+    };
+    let entry = rill_server::ModelEntry {
+        name: "thinker".into(),
+        owned_by: "rill",
+        provider: std::sync::Arc::new(recording.clone()),
+    };
+    let server = spawn(state(vec![entry])).await;
+    let body = http()
+        .post(format!("{}/v1/messages", server.url))
+        .json(
+            &json!({"model": "thinker", "max_tokens": 50, "stream": true,
+                      "messages": [{"role": "user", "content": "Weather in Paris?"}]}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let events = rill_sse::Decoder::new().feed(body.as_bytes()).unwrap();
+    let deltas: Vec<Value> = events
+        .iter()
+        .map(|e| json(&e.data))
+        .filter(|d| d["type"] == "content_block_delta")
+        .map(|d| d["delta"].clone())
+        .collect();
+    // No thinking asked for: no reasoning text, but the signature.
+    assert_eq!(
+        deltas[0],
+        json!({"type": "signature_delta", "signature": "sig-1"})
+    );
+    assert!(!body.contains("thinking_delta"), "{body}");
+
+    let call_id = events
+        .iter()
+        .map(|e| json(&e.data))
+        .find(|d| d["content_block"]["type"] == "tool_use")
+        .unwrap()["content_block"]["id"]
+        .clone();
+    let next = json!({"model": "thinker", "max_tokens": 50, "messages": [
+        {"role": "user", "content": "Weather in Paris?"},
+        {"role": "assistant", "content": [
+            {"type": "thinking", "thinking": "", "signature": "sig-1"},
+            {"type": "tool_use", "id": call_id, "name": "get_weather", "input": {"city": "Paris"}}
+        ]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": call_id, "content": "sunny"}]}
+    ]});
+    let response = http()
+        .post(format!("{}/v1/messages", server.url))
+        .json(&next)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let requests = recording.requests.lock().unwrap().clone();
+    let rill_core::Message::Assistant { reasoning, .. } = &requests[1].messages[1] else {
+        panic!("{:?}", requests[1].messages);
+    };
+    assert_eq!(reasoning, &[rill_core::Reasoning::signed("", "sig-1")]);
+}

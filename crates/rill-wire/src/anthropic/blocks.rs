@@ -2,11 +2,14 @@
 //!
 //! Anthropic blocks are strictly sequential (`content_block_start`, deltas,
 //! `content_block_stop`, then the next block), while core may interleave parallel tool
-//! calls and text. Text and reasoning blocks end when something else comes; a tool
-//! block ends with its `ToolCallEnd` (or at `Finish`). Whatever arrives while a tool
-//! block is open and is not part of it (another call, text) waits in a queue and is
-//! sent, in arrival order, when that block ends. Streams that do not interleave (every
-//! real one seen so far) never wait.
+//! calls and text. Text and reasoning blocks end when something else comes; a signature
+//! ends the thinking block it seals (a `signature_delta`, then the stop), or, when no
+//! thinking block is open, comes in an empty thinking block of its own; a redacted
+//! block is a `redacted_thinking` block, whole at its start; a tool block ends with its
+//! `ToolCallEnd` (or at `Finish`). Whatever arrives while a tool block is open and is
+//! not part of it (another call, text, a signature) waits in a queue and is sent, in
+//! arrival order, when that block ends. Streams that do not interleave (every real one
+//! seen so far) never wait.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -31,6 +34,8 @@ enum Open {
 #[derive(Debug, Clone)]
 enum Pending {
     Text(Kind, String),
+    Signature(String),
+    Redacted(String),
     Tool(PendingCall),
 }
 
@@ -72,6 +77,25 @@ impl Blocks {
         match self.queue.back_mut() {
             Some(Pending::Text(k, queued)) if *k == kind => queued.push_str(text),
             _ => self.queue.push_back(Pending::Text(kind, text.to_owned())),
+        }
+    }
+
+    /// A signature for the reasoning before it.
+    pub(super) fn signature(&mut self, signature: &str, out: &mut Vec<SseEvent>) {
+        if self.waiting() {
+            self.queue
+                .push_back(Pending::Signature(signature.to_owned()));
+        } else {
+            self.send_signature(signature, out);
+        }
+    }
+
+    /// A redacted reasoning block.
+    pub(super) fn redacted(&mut self, data: &str, out: &mut Vec<SseEvent>) {
+        if self.waiting() {
+            self.queue.push_back(Pending::Redacted(data.to_owned()));
+        } else {
+            self.send_redacted(data, out);
         }
     }
 
@@ -165,6 +189,8 @@ impl Blocks {
             };
             match pending {
                 Pending::Text(kind, text) => self.send_text(kind, &text, out),
+                Pending::Signature(signature) => self.send_signature(&signature, out),
+                Pending::Redacted(data) => self.send_redacted(&data, out),
                 Pending::Tool(call) => {
                     self.open_tool(call.call, &call.id, &call.name, out);
                     if !call.arguments.is_empty() {
@@ -204,6 +230,34 @@ impl Blocks {
             Kind::Thinking => DeltaOut::Thinking { thinking: text },
         };
         out.push(EventOut::ContentBlockDelta { index, delta }.encode());
+    }
+
+    /// `signature_delta` on the open thinking block, or on an empty one opened for it;
+    /// the block ends: what comes next is new reasoning or other content.
+    fn send_signature(&mut self, signature: &str, out: &mut Vec<SseEvent>) {
+        let index = match self.open {
+            Some(Open::Thinking(index)) => index,
+            _ => {
+                self.close(out);
+                let block = BlockOut::Thinking {
+                    thinking: "",
+                    signature: "",
+                };
+                let index = self.start(block, out);
+                self.open = Some(Open::Thinking(index));
+                index
+            }
+        };
+        let delta = DeltaOut::Signature { signature };
+        out.push(EventOut::ContentBlockDelta { index, delta }.encode());
+        self.close(out);
+    }
+
+    /// A `redacted_thinking` block: whole at its start, then its stop.
+    fn send_redacted(&mut self, data: &str, out: &mut Vec<SseEvent>) {
+        self.close(out);
+        let index = self.start(BlockOut::RedactedThinking { data }, out);
+        out.push(EventOut::ContentBlockStop { index }.encode());
     }
 
     fn open_tool(&mut self, call: u32, id: &str, name: &str, out: &mut Vec<SseEvent>) {

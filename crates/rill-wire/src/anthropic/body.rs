@@ -80,6 +80,11 @@ enum FormatOut<'a> {
 ///   cut off by `max_tokens`, `""` for a call without parameters) are sent as `{}`,
 ///   since Anthropic only accepts an object there and refuses the whole request
 ///   otherwise, and the same rule [`super::message_body`] follows.
+/// - **reasoning**: an assistant's signed reasoning blocks become `thinking` blocks with
+///   their `signature`, its redacted ones `redacted_thinking` blocks, in order and before
+///   its text and calls (Anthropic wants the thinking that led to a `tool_use` back
+///   first, signature intact, when the conversation goes on). Unsigned reasoning is not
+///   sent: Anthropic refuses thinking blocks without a valid signature.
 /// - **empty text** is left out of a turn that has other content (Anthropic refuses
 ///   empty text blocks): an assistant's `""` beside its tool calls is dropped.
 /// - **tools** with their `input_schema`; **tool choice** `auto`, `none`, `any`
@@ -96,8 +101,8 @@ enum FormatOut<'a> {
 ///
 /// Parsing the body back with [`super::parse_request`] gives the same request but for
 /// those normalisations and the parser's own: the model is `model`, a `tool_result`
-/// keeps its text but has no error flag to set, and arguments come back as compact
-/// JSON.
+/// keeps its text but has no error flag to set, arguments come back as compact JSON,
+/// and only signed and redacted reasoning comes back.
 pub fn request_body(request: &ChatRequest, model: &str, stream: bool) -> String {
     let sampling = &request.sampling;
     let history = history(&request.messages);

@@ -1,7 +1,7 @@
 //! Conversion of `system` and `messages`: content blocks -> core messages. Each error
 //! names the exact JSON path at fault.
 
-use rill_core::{Error, Message, ToolCall};
+use rill_core::{Error, Message, Reasoning, ToolCall};
 
 use super::request::{RawBlock, RawContent, RawMessage, RawResultContent, RawTextBlock};
 use crate::request_json::{invalid, missing};
@@ -73,8 +73,8 @@ fn user(i: usize, content: RawContent, out: &mut Vec<Message>) -> Result<(), Err
                 flush_user_text(&mut texts, out);
                 out.push(tool_result(i, j, block)?);
             }
-            "tool_use" => {
-                let message = "`tool_use` blocks belong in `assistant` messages";
+            kind @ ("tool_use" | "thinking" | "redacted_thinking") => {
+                let message = format!("`{kind}` blocks belong in `assistant` messages");
                 return Err(invalid(block_at(i, j, "type"), message));
             }
             kind => return Err(unsupported_block(i, j, kind)),
@@ -105,18 +105,29 @@ fn assistant(i: usize, content: RawContent) -> Result<Message, Error> {
             return Ok(Message::Assistant {
                 text: Some(text),
                 tool_calls: Vec::new(),
+                reasoning: Vec::new(),
             });
         }
         RawContent::Blocks(blocks) => blocks,
     };
     let mut texts = Vec::new();
     let mut tool_calls = Vec::new();
+    let mut reasoning = Vec::new();
     for (j, block) in blocks.into_iter().enumerate() {
         match block.kind.as_str() {
             "text" => texts.push(block_text(i, j, block.text)?),
             "tool_use" => tool_calls.push(tool_use(i, j, block)?),
-            // Earlier reasoning: core keeps none in the history (Anthropic drops it too).
-            "thinking" | "redacted_thinking" => {}
+            // Tolerant, as before core kept reasoning: a missing field is empty. An empty
+            // signature (what rill wrote when it had none) is no signature.
+            "thinking" => reasoning.push(Reasoning::Text {
+                text: block.thinking.unwrap_or_default(),
+                signature: block.signature.filter(|s| !s.is_empty()),
+            }),
+            "redacted_thinking" => {
+                if let Some(data) = block.data.filter(|d| !d.is_empty()) {
+                    reasoning.push(Reasoning::Redacted { data });
+                }
+            }
             "tool_result" => {
                 let message = "`tool_result` blocks belong in `user` messages";
                 return Err(invalid(block_at(i, j, "type"), message));
@@ -125,7 +136,11 @@ fn assistant(i: usize, content: RawContent) -> Result<Message, Error> {
         }
     }
     let text = (!texts.is_empty()).then(|| texts.join(BLOCK_SEPARATOR));
-    Ok(Message::Assistant { text, tool_calls })
+    Ok(Message::Assistant {
+        text,
+        tool_calls,
+        reasoning,
+    })
 }
 
 fn block_at(i: usize, j: usize, field: &str) -> String {

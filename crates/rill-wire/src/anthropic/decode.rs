@@ -15,6 +15,10 @@ use super::events_in::{BlockIn, DeltaIn, EventIn, MessageIn, UsageIn, error_even
 /// - `text`, `thinking` and `tool_use` blocks -> `TextDelta`, `ReasoningDelta` and
 ///   `ToolCallStart` / `ToolCallDelta` (the `input_json_delta` fragments) /
 ///   `ToolCallEnd`; tool calls are numbered 0, 1, ... in the order their blocks start;
+/// - a thinking block's `signature_delta` -> `ReasoningSignature` (a signature that a
+///   block's `content_block_start` already carries, as proxies that send blocks whole
+///   do, comes out at its `content_block_stop`); a `redacted_thinking` block ->
+///   `ReasoningRedacted` with its `data`;
 /// - `message_delta` -> `Usage` (cumulative: a later count replaces an earlier one; cached
 ///   prompt tokens are counted into `input_tokens` as core does) and the stop reason;
 /// - `message_stop` -> `ToolCallEnd` for every call whose block never stopped (a call cut
@@ -22,16 +26,17 @@ use super::events_in::{BlockIn, DeltaIn, EventIn, MessageIn, UsageIn, error_even
 ///   ends before it is truncated, and [`rill_core::terminated`] turns it into an error;
 /// - `error` -> `Error`.
 ///
-/// Ignored: `ping`, `signature_delta` (a thinking signature only Anthropic can check;
-/// rill's requests never send thinking back), `citations_delta`, `redacted_thinking`
-/// and server-tool blocks, and any event, block or delta type it does not know, as the
-/// official SDKs do. Events after `message_stop` or `error` decode to nothing.
+/// Ignored: `ping`, `citations_delta`, server-tool blocks, and any event, block or delta
+/// type it does not know, as the official SDKs do. Events after `message_stop` or
+/// `error` decode to nothing.
 #[derive(Debug, Clone, Default)]
 pub struct EventDecoder {
     started: bool,
     done: bool,
     /// Blocks by their Anthropic index.
     blocks: BTreeMap<u32, Block>,
+    /// Signatures that thinking blocks started with, by index, until the block stops.
+    signatures: BTreeMap<u32, String>,
     next_call: u32,
     usage: UsageIn,
     stop: Option<FinishReason>,
@@ -100,6 +105,9 @@ impl EventDecoder {
             } => self.block_start(index, content_block, out),
             EventIn::ContentBlockDelta { index, delta } => self.block_delta(index, delta, out),
             EventIn::ContentBlockStop { index } => {
+                if let Some(signature) = self.signatures.remove(&index) {
+                    out.push(StreamEvent::ReasoningSignature(signature));
+                }
                 if let Some(Block::Tool { call, open }) = self.blocks.get_mut(&index)
                     && *open
                 {
@@ -118,6 +126,13 @@ impl EventDecoder {
             }
             EventIn::MessageStop {} => {
                 self.start("", out);
+                // Thinking blocks that never stopped still had their signature.
+                let signatures = std::mem::take(&mut self.signatures);
+                out.extend(
+                    signatures
+                        .into_values()
+                        .map(StreamEvent::ReasoningSignature),
+                );
                 for block in self.blocks.values_mut() {
                     if let Block::Tool { call, open: true } = *block {
                         *block = Block::Tool { call, open: false };
@@ -170,9 +185,23 @@ impl EventDecoder {
                 push_text(StreamEvent::TextDelta, text, out);
                 Block::Text
             }
-            BlockIn::Thinking { thinking } => {
+            BlockIn::Thinking {
+                thinking,
+                signature,
+            } => {
                 push_text(StreamEvent::ReasoningDelta, thinking, out);
+                if let Some(signature) = signature.filter(|s| !s.is_empty()) {
+                    self.signatures.insert(index, signature);
+                }
                 Block::Thinking
+            }
+            BlockIn::RedactedThinking { data } => {
+                push_text(
+                    StreamEvent::ReasoningRedacted,
+                    data.unwrap_or_default(),
+                    out,
+                );
+                Block::Other
             }
             BlockIn::ToolUse { id, name, input } => {
                 let call = self.next_call;
@@ -207,6 +236,14 @@ impl EventDecoder {
             DeltaIn::TextDelta { text } => push_text(StreamEvent::TextDelta, text, out),
             DeltaIn::ThinkingDelta { thinking } => {
                 push_text(StreamEvent::ReasoningDelta, thinking, out);
+            }
+            // The block's own signature replaces one its start carried.
+            DeltaIn::SignatureDelta { signature } => {
+                if matches!(block, None | Some(Block::Thinking)) {
+                    self.signatures.remove(&index);
+                    let signature = signature.unwrap_or_default();
+                    push_text(StreamEvent::ReasoningSignature, signature, out);
+                }
             }
             DeltaIn::InputJsonDelta { partial_json } => {
                 // Fragments need a started call to belong to.

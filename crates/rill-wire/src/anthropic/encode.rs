@@ -14,9 +14,12 @@ use super::out::{EventOut, MessageDeltaOut, MessageOut, SseEvent, UsageOut};
 /// stop reason and usage, and `message_stop`. Text and refusal text become `text`
 /// blocks (a refusal turns an `end_turn` into `refusal`); reasoning becomes `thinking`
 /// blocks when the client asked for thinking and is dropped otherwise, as Claude sends
-/// no thinking unasked; tool calls become `tool_use` blocks whose arguments stream as
-/// `input_json_delta`. One block is open at a time; content that interleaves with an
-/// open tool call waits until that call ends (see `blocks.rs`).
+/// no thinking unasked; a reasoning signature becomes the `signature_delta` that ends
+/// its thinking block, and a redacted block a `redacted_thinking` block, asked for or
+/// not: the provider needs them back to go on (a signature whose text was dropped
+/// comes in an empty thinking block). Tool calls become `tool_use` blocks whose
+/// arguments stream as `input_json_delta`. One block is open at a time; content that
+/// interleaves with an open tool call waits until that call ends (see `blocks.rs`).
 ///
 /// `message_start` carries the usage known by then, usually none: its `input_tokens`
 /// is then 0 and the real counts come in `message_delta` (the official SDKs take both
@@ -89,6 +92,14 @@ impl StreamEncoder {
                 self.start(&mut out);
                 self.blocks.text(Kind::Thinking, text, &mut out);
             }
+            StreamEvent::ReasoningSignature(signature) if !signature.is_empty() => {
+                self.start(&mut out);
+                self.blocks.signature(signature, &mut out);
+            }
+            StreamEvent::ReasoningRedacted(data) if !data.is_empty() => {
+                self.start(&mut out);
+                self.blocks.redacted(data, &mut out);
+            }
             StreamEvent::ToolCallStart { index, id, name } => {
                 self.start(&mut out);
                 let id = self.tool_id(*index, id);
@@ -115,6 +126,8 @@ impl StreamEncoder {
             StreamEvent::TextDelta(_)
             | StreamEvent::RefusalDelta(_)
             | StreamEvent::ReasoningDelta(_)
+            | StreamEvent::ReasoningSignature(_)
+            | StreamEvent::ReasoningRedacted(_)
             | StreamEvent::ToolCallDelta { .. } => {}
         }
         out

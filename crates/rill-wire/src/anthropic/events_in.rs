@@ -57,9 +57,15 @@ pub(super) enum BlockIn {
         #[serde(default)]
         text: String,
     },
+    /// `signature` is `""` at the start of a streamed block (it comes as a
+    /// `signature_delta`); proxies that send blocks whole put it here.
     Thinking {
         #[serde(default)]
         thinking: String,
+        signature: Option<String>,
+    },
+    RedactedThinking {
+        data: Option<String>,
     },
     ToolUse {
         #[serde(default)]
@@ -68,7 +74,7 @@ pub(super) enum BlockIn {
         name: String,
         input: Option<Value>,
     },
-    /// `redacted_thinking`, server tool blocks, and whatever comes next.
+    /// Server tool blocks, and whatever comes next.
     #[serde(other)]
     Other,
 }
@@ -88,8 +94,9 @@ pub(super) enum DeltaIn {
         #[serde(default)]
         partial_json: String,
     },
-    /// `signature_delta` (a thinking block's signature, which only Anthropic can check;
-    /// core has no place for it), `citations_delta`, and whatever comes next.
+    /// A thinking block's signature, just before the block stops.
+    SignatureDelta { signature: Option<String> },
+    /// `citations_delta`, and whatever comes next.
     #[serde(other)]
     Other,
 }

@@ -12,6 +12,10 @@
 //!   request -> the request body, and an Anthropic upstream's stream events -> core
 //!   events.
 //!
+//! Thinking blocks' signatures and `redacted_thinking` blocks pass both ways: from an
+//! upstream's stream into core, to a client in its stream and body, and from a client's
+//! history to an upstream, first in the assistant's content as Anthropic wants.
+//!
 //! Framing is the caller's job: `rill_sse::Frame::data(&e.data).event(e.event)`.
 
 mod blocks;

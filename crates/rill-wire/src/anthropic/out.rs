@@ -87,10 +87,15 @@ pub(super) enum BlockOut<'a> {
     Text {
         text: &'a str,
     },
-    /// rill has no signature to give; `""` keeps clients that read the field working.
+    /// In a stream's `content_block_start` the signature is `""`: it comes in a
+    /// `signature_delta` before the block stops. A block whose reasoning nobody signed
+    /// keeps `""`, which keeps clients that read the field working.
     Thinking {
         thinking: &'a str,
         signature: &'a str,
+    },
+    RedactedThinking {
+        data: &'a str,
     },
     ToolUse {
         id: &'a str,
@@ -108,6 +113,8 @@ pub(super) enum DeltaOut<'a> {
     Thinking { thinking: &'a str },
     #[serde(rename = "input_json_delta")]
     InputJson { partial_json: &'a str },
+    #[serde(rename = "signature_delta")]
+    Signature { signature: &'a str },
 }
 
 #[derive(Serialize)]

@@ -16,7 +16,8 @@ pub struct ParsedRequest {
     pub stream: bool,
     /// Whether the client turned extended thinking on (`thinking.type` `enabled` or
     /// `adaptive`). Pass it to [`super::StreamEncoder::new`] and
-    /// [`super::message_body`]: reasoning is only shown to clients that asked for it.
+    /// [`super::message_body`]: reasoning text is only shown to clients that asked for
+    /// it (signatures and redacted blocks come either way).
     pub thinking: bool,
 }
 
@@ -31,7 +32,9 @@ pub struct ParsedRequest {
 /// - **honoured**: `model` (absent means the server's default), `max_tokens` (required,
 ///   at least 1), `messages` (roles `user` and `assistant`; `content` as a string or
 ///   blocks: `text`, `tool_use` in assistant messages, `tool_result` in user messages,
-///   each its own core tool message, in order), `system` (a string or text blocks),
+///   each its own core tool message, in order; `thinking` blocks, with their
+///   `signature`, and `redacted_thinking` blocks in assistant messages, as the message's
+///   reasoning), `system` (a string or text blocks),
 ///   `tools` (custom tools; `input_schema` passed through), `tool_choice` (`auto`,
 ///   `any`, `tool`, `none`), `stop_sequences`, `temperature` (0..=1), `top_p` (0..=1),
 ///   `top_k`, `stream`, `output_config.format` (`json_schema`, as a response format),
@@ -41,8 +44,7 @@ pub struct ParsedRequest {
 ///   `document` and other media blocks, server tools and their blocks, `container`;
 /// - **harmlessly ignored**: `metadata`, `service_tier`, `cache_control` (top level
 ///   and on blocks), `inference_geo`, `output_config.effort`,
-///   `tool_choice.disable_parallel_tool_use`, `citations`, and `thinking` /
-///   `redacted_thinking` blocks in the history (core keeps no reasoning there).
+///   `tool_choice.disable_parallel_tool_use`, and `citations`.
 ///
 /// Text blocks of one message are joined with a blank line. A `tool_result` with
 /// `is_error: true` becomes a tool message whose text starts with `error: ` (core has no

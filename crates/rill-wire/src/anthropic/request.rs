@@ -74,6 +74,11 @@ pub(super) struct RawBlock {
     pub name: Option<String>,
     /// `tool_use` blocks: the call's arguments as a JSON value.
     pub input: Option<Value>,
+    /// `thinking` blocks: the reasoning and its signature.
+    pub thinking: Option<String>,
+    pub signature: Option<String>,
+    /// `redacted_thinking` blocks.
+    pub data: Option<String>,
     /// `tool_result` blocks.
     pub tool_use_id: Option<String>,
     pub content: Option<RawResultContent>,

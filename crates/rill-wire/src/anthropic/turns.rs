@@ -4,11 +4,13 @@
 //! Anthropic has no system role, no tool role and wants user and assistant turns to
 //! alternate. So system texts go to `system`; a core tool message becomes a
 //! `tool_result` block in a user turn; consecutive messages of one side (user and tool
-//! messages are the user's side) become one turn whose blocks keep their order.
+//! messages are the user's side) become one turn whose blocks keep their order. An
+//! assistant's signed and redacted reasoning blocks open its content, as Anthropic
+//! wants them before the `tool_use` they led to.
 
 use std::borrow::Cow;
 
-use rill_core::{Message, ToolCall};
+use rill_core::{Message, Reasoning, ToolCall};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -33,6 +35,13 @@ enum ContentOut<'a> {
 #[derive(Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum TurnBlock<'a> {
+    Thinking {
+        thinking: &'a str,
+        signature: &'a str,
+    },
+    RedactedThinking {
+        data: &'a str,
+    },
     Text {
         text: &'a str,
     },
@@ -80,10 +89,16 @@ pub(super) fn history(messages: &[Message]) -> History<'_> {
                     content: text,
                 }],
             ),
-            Message::Assistant { text, tool_calls } => {
+            Message::Assistant {
+                text,
+                tool_calls,
+                reasoning,
+            } => {
+                let reasoning = reasoning.iter().filter_map(thinking);
                 let text = text.as_deref().map(|text| TurnBlock::Text { text });
                 let calls = tool_calls.iter().map(tool_use);
-                ("assistant", text.into_iter().chain(calls).collect())
+                let blocks = reasoning.chain(text).chain(calls).collect();
+                ("assistant", blocks)
             }
         };
         match turns.last_mut() {
@@ -104,6 +119,25 @@ pub(super) fn history(messages: &[Message]) -> History<'_> {
         })
         .collect();
     History { system, turns }
+}
+
+/// A signed block as `thinking`, a redacted one as `redacted_thinking`. Unsigned
+/// reasoning is left out: Anthropic refuses a thinking block without a valid signature,
+/// and reads none it did not sign.
+fn thinking(block: &Reasoning) -> Option<TurnBlock<'_>> {
+    match block {
+        Reasoning::Text {
+            text,
+            signature: Some(signature),
+        } => Some(TurnBlock::Thinking {
+            thinking: text,
+            signature,
+        }),
+        Reasoning::Text {
+            signature: None, ..
+        } => None,
+        Reasoning::Redacted { data } => Some(TurnBlock::RedactedThinking { data }),
+    }
 }
 
 /// `input` is the arguments' JSON object, `{}` when they are not one (see

@@ -41,7 +41,12 @@ pub(super) fn messages(messages: &[Message]) -> Vec<MessageOut<'_>> {
         .map(|message| match message {
             Message::System { text } => plain("system", text),
             Message::User { text } => plain("user", text),
-            Message::Assistant { text, tool_calls } => MessageOut {
+            // Cohere's messages have no place for reasoning or its signatures.
+            Message::Assistant {
+                text,
+                tool_calls,
+                reasoning: _,
+            } => MessageOut {
                 role: "assistant",
                 content: text.as_deref().filter(|t| !t.is_empty()),
                 tool_calls: tool_calls.iter().map(tool_call).collect(),

@@ -118,6 +118,10 @@ impl GenerationConfigOut<'_> {
 ///   the conversation cannot be expressed, and guessing a name would mislead the model.
 ///   Call ids are not sent: Gemini matches by name and order, and some deployments
 ///   (Vertex's) refuse `id` there.
+/// - **thought signatures**: an assistant message's last reasoning signature goes back
+///   as the `thoughtSignature` of its first `functionCall` part, or, without calls, of
+///   its text part (see `contents.rs`: where Gemini puts them); other reasoning is not
+///   sent.
 /// - **tool calls**: an assistant's calls become `functionCall` parts after its text, with
 ///   `args` the arguments' JSON object; arguments that are not a JSON object (a call cut
 ///   off by the length limit, `""` for a call without parameters) are sent as `{}`.

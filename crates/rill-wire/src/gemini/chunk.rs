@@ -2,8 +2,8 @@
 //! and its usage in core's terms.
 //!
 //! Tolerant: every field may be missing or `null`, and members rill does not read
-//! (`safetyRatings`, `citationMetadata`, `thoughtSignature`, `inlineData`, code execution
-//! parts, ...) are ignored.
+//! (`safetyRatings`, `citationMetadata`, `inlineData`, code execution parts, ...) are
+//! ignored.
 
 use rill_core::{Error, Usage};
 use serde::Deserialize;
@@ -43,6 +43,8 @@ pub(super) struct PartIn {
     pub text: Option<String>,
     pub thought: Option<bool>,
     pub function_call: Option<FunctionCallIn>,
+    /// May come on any part: a function call, a thought, a text (often an empty one).
+    pub thought_signature: Option<String>,
 }
 
 #[derive(Deserialize)]

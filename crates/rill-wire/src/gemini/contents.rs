@@ -6,11 +6,19 @@
 //! part in a `user` turn. Consecutive messages of one side become one turn whose parts
 //! keep their order, so the parallel calls of a `model` turn are answered by one `user`
 //! turn, as Gemini wants.
+//!
+//! A `model` turn's thought signature goes back on the part Gemini put it on, which is
+//! where Gemini's docs say it puts one: the first `functionCall` part of a step (with
+//! parallel calls only the first is signed; Gemini 3 refuses a history whose first call
+//! of a step lacks its signature), or, in a step without calls, its last part, here its
+//! text. A core assistant message is one step, and its last signature is the step's
+//! (with `includeThoughts`, one that sealed thought text may come before it). Thought
+//! text is not sent back: rill does not ask for it, and Gemini reads the signature.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use rill_core::{Error, Message, ToolCall};
+use rill_core::{Error, Message, Reasoning, ToolCall};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -30,13 +38,32 @@ pub(super) struct SystemOut<'a> {
     parts: [PartOut<'a>; 1],
 }
 
-/// A `Part`: Gemini tells its kinds apart by which member is set.
+/// A `Part`: its data, and the thought signature that came with it.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-enum PartOut<'a> {
+struct PartOut<'a> {
+    #[serde(flatten)]
+    data: PartData<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thought_signature: Option<&'a str>,
+}
+
+/// Gemini tells a part's kinds apart by which member is set.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+enum PartData<'a> {
     Text(Cow<'a, str>),
     FunctionCall(FunctionCallOut<'a>),
     FunctionResponse(FunctionResponseOut<'a>),
+}
+
+impl<'a> From<PartData<'a>> for PartOut<'a> {
+    fn from(data: PartData<'a>) -> Self {
+        Self {
+            data,
+            thought_signature: None,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -80,21 +107,37 @@ pub(super) fn history(messages: &[Message]) -> Result<History<'_>, Error> {
                 continue;
             }
             Message::User { text } => ("user", text_part(text).into_iter().collect()),
-            Message::Assistant { text, tool_calls } => {
+            Message::Assistant {
+                text,
+                tool_calls,
+                reasoning,
+            } => {
                 names.extend(tool_calls.iter().map(|c| (c.id.as_str(), c.name.as_str())));
                 let text = text.as_deref().and_then(text_part);
                 let calls = tool_calls.iter().map(function_call);
-                ("model", text.into_iter().chain(calls).collect())
+                let mut parts: Vec<_> = text.into_iter().chain(calls).collect();
+                let signature = reasoning.iter().rev().find_map(Reasoning::signature);
+                let signed = if tool_calls.is_empty() {
+                    parts.last_mut()
+                } else {
+                    parts
+                        .iter_mut()
+                        .find(|p| matches!(p.data, PartData::FunctionCall(_)))
+                };
+                if let Some(part) = signed {
+                    part.thought_signature = signature;
+                }
+                ("model", parts)
             }
             Message::Tool { tool_call_id, text } => {
                 let name = names
                     .get(tool_call_id.as_str())
                     .ok_or_else(|| unanswerable(tool_call_id))?;
-                let part = PartOut::FunctionResponse(FunctionResponseOut {
+                let part = PartData::FunctionResponse(FunctionResponseOut {
                     name,
                     response: ResultOut { result: text },
                 });
-                ("user", vec![part])
+                ("user", vec![part.into()])
             }
         };
         if parts.is_empty() {
@@ -112,7 +155,7 @@ pub(super) fn history(messages: &[Message]) -> Result<History<'_>, Error> {
     };
     Ok(History {
         system: system.map(|text| SystemOut {
-            parts: [PartOut::Text(text)],
+            parts: [PartData::Text(text).into()],
         }),
         contents,
     })
@@ -120,7 +163,7 @@ pub(super) fn history(messages: &[Message]) -> Result<History<'_>, Error> {
 
 /// Gemini refuses empty text parts (`empty text parameter`): they are left out.
 fn text_part(text: &str) -> Option<PartOut<'_>> {
-    (!text.is_empty()).then_some(PartOut::Text(Cow::Borrowed(text)))
+    (!text.is_empty()).then(|| PartData::Text(Cow::Borrowed(text)).into())
 }
 
 /// `args` is the arguments' JSON object, as far as it goes for a call cut off by the
@@ -128,10 +171,11 @@ fn text_part(text: &str) -> Option<PartOut<'_>> {
 /// sent as `{}`, the only kind of value Gemini takes there.
 fn function_call(call: &ToolCall) -> PartOut<'_> {
     let args = Value::Object(rill_core::arguments_object(&call.arguments));
-    PartOut::FunctionCall(FunctionCallOut {
+    PartData::FunctionCall(FunctionCallOut {
         name: &call.name,
         args,
     })
+    .into()
 }
 
 fn unanswerable(id: &str) -> Error {

@@ -10,7 +10,14 @@ use super::chunk::{CandidateIn, ChunkIn, FunctionCallIn, PartIn, UsageIn, parse}
 ///
 /// - the first chunk -> `Start`, with its `modelVersion` as the model;
 /// - text parts -> `TextDelta`; thought parts (`"thought": true`) -> `ReasoningDelta`;
-///   empty texts (a part that only carries a `thoughtSignature`) -> nothing;
+///   empty texts -> nothing;
+/// - a part's `thoughtSignature` -> `ReasoningSignature`, placed so that the part it
+///   came on can be told again (see `contents.rs` for the way back): on a
+///   `functionCall` part (Gemini signs the first call of a step) just before that call's
+///   `ToolCallStart`; on a thought part just after its text, sealing it; on a text part
+///   (often an empty one at the end) once the text run is over (before the next
+///   thought or call, at the chunk with the finish reason, or at [`EventDecoder::end`]),
+///   so that the answer's text is not cut in two;
 /// - a `functionCall` part (Gemini sends each call whole) -> `ToolCallStart`, one
 ///   `ToolCallDelta` with the whole `args` as compact JSON (`{}` when absent), and
 ///   `ToolCallEnd` at once. Calls are numbered 0, 1, ... in the order they come. Gemini
@@ -42,6 +49,8 @@ pub struct EventDecoder {
     done: bool,
     response_id: Option<String>,
     next_call: u32,
+    /// A text part's signature, held until the text run ends.
+    text_signature: Option<String>,
     stop: Option<Stop>,
     usage: UsageIn,
     reported: Option<Usage>,
@@ -88,11 +97,15 @@ impl EventDecoder {
         }
         self.done = true;
         let called = self.next_call > 0;
-        match self.stop.take() {
-            Some(Stop::Reason(reason)) => vec![StreamEvent::Finish(finish_reason(&reason, called))],
-            Some(Stop::PromptBlocked) => vec![StreamEvent::Finish(FinishReason::ContentFilter)],
-            None => Vec::new(),
-        }
+        let finish = match self.stop.take() {
+            Some(Stop::Reason(reason)) => finish_reason(&reason, called),
+            Some(Stop::PromptBlocked) => FinishReason::ContentFilter,
+            None => return Vec::new(),
+        };
+        let mut out = Vec::new();
+        self.flush_signature(&mut out);
+        out.push(StreamEvent::Finish(finish));
+        out
     }
 
     /// Whether an error was decoded or [`EventDecoder::end`] was called.
@@ -140,24 +153,46 @@ impl EventDecoder {
         for part in parts.into_iter().flatten() {
             self.part(part, out);
         }
-        if let Some(reason) = candidate.finish_reason.filter(|r| !r.is_empty())
-            && self.stop.is_none()
-        {
-            self.stop = Some(Stop::Reason(reason));
+        if let Some(reason) = candidate.finish_reason.filter(|r| !r.is_empty()) {
+            // The answer is over: so is its text.
+            self.flush_signature(out);
+            if self.stop.is_none() {
+                self.stop = Some(Stop::Reason(reason));
+            }
         }
     }
 
     fn part(&mut self, part: PartIn, out: &mut Vec<StreamEvent>) {
-        if let Some(text) = part.text.filter(|t| !t.is_empty()) {
-            out.push(if part.thought == Some(true) {
-                StreamEvent::ReasoningDelta(text)
-            } else {
-                StreamEvent::TextDelta(text)
-            });
-        }
+        let signature = part.thought_signature.filter(|s| !s.is_empty());
+        let text = part.text.filter(|t| !t.is_empty());
         if let Some(call) = part.function_call {
+            self.flush_signature(out);
+            if let Some(text) = text {
+                out.push(StreamEvent::TextDelta(text));
+            }
+            out.extend(signature.map(StreamEvent::ReasoningSignature));
             self.function_call(call, out);
+        } else if part.thought == Some(true) {
+            self.flush_signature(out);
+            out.extend(text.map(StreamEvent::ReasoningDelta));
+            out.extend(signature.map(StreamEvent::ReasoningSignature));
+        } else {
+            out.extend(text.map(StreamEvent::TextDelta));
+            if let Some(signature) = signature {
+                // A second one before the run ended: the first is not held back.
+                self.flush_signature(out);
+                self.text_signature = Some(signature);
+            }
         }
+    }
+
+    /// The held text part's signature, if any: the text run it came in is over.
+    fn flush_signature(&mut self, out: &mut Vec<StreamEvent>) {
+        out.extend(
+            self.text_signature
+                .take()
+                .map(StreamEvent::ReasoningSignature),
+        );
     }
 
     fn function_call(&mut self, call: FunctionCallIn, out: &mut Vec<StreamEvent>) {

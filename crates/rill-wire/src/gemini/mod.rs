@@ -6,7 +6,9 @@
 //! - [`EventDecoder`]: the stream's `data:` payloads (each a whole
 //!   `GenerateContentResponse`) -> core events. Gemini sends no end-of-stream marker: the
 //!   stream is over when the connection closes, so the caller tells the decoder with
-//!   [`EventDecoder::end`], which is when `Finish` comes out;
+//!   [`EventDecoder::end`], which is when `Finish` comes out. A part's
+//!   `thoughtSignature` becomes a reasoning signature, and goes back on the part Gemini
+//!   put it on in the next request (see `contents.rs`);
 //! - [`error_from_body`]: an upstream's HTTP error response
 //!   (`{"error":{"code","message","status","details"}}`) -> a core error.
 //!

@@ -43,7 +43,12 @@ pub(super) fn messages(messages: &[Message]) -> Vec<MessageOut<'_>> {
         .map(|message| match message {
             Message::System { text } => plain("system", text),
             Message::User { text } => plain("user", text),
-            Message::Assistant { text, tool_calls } => {
+            // Ollama's thinking carries no signature, and rill sends none back.
+            Message::Assistant {
+                text,
+                tool_calls,
+                reasoning: _,
+            } => {
                 names.extend(tool_calls.iter().map(|c| (c.id.as_str(), c.name.as_str())));
                 MessageOut {
                     tool_calls: tool_calls.iter().map(tool_call).collect(),

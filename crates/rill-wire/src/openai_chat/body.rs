@@ -171,7 +171,12 @@ fn message(message: &Message) -> MessageOut<'_> {
     match message {
         Message::System { text } => MessageOut::System { content: text },
         Message::User { text } => MessageOut::User { content: text },
-        Message::Assistant { text, tool_calls } => MessageOut::Assistant {
+        // Chat Completions has no field for reasoning (or its signatures) in the history.
+        Message::Assistant {
+            text,
+            tool_calls,
+            reasoning: _,
+        } => MessageOut::Assistant {
             // `content` may only be null when there are tool calls.
             content: text.as_deref().or(tool_calls.is_empty().then_some("")),
             tool_calls: tool_calls.iter().map(ToolCallOut::from).collect(),

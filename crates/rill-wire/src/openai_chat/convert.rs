@@ -41,7 +41,12 @@ pub(super) fn message(i: usize, m: RawMessage) -> Result<Message, Error> {
                     arguments: call.arguments,
                 });
             }
-            Message::Assistant { text, tool_calls }
+            // Chat Completions has no reasoning in the history.
+            Message::Assistant {
+                text,
+                tool_calls,
+                reasoning: Vec::new(),
+            }
         }
         RawRole::Tool => {
             let tool_call_id = m.tool_call_id.ok_or_else(|| missing(at("tool_call_id")))?;

@@ -21,8 +21,10 @@ pub const DONE: &str = "[DONE]";
 /// clients read). `Usage` is remembered and sent by [`finish`](Self::finish) in the final
 /// `choices: []` chunk when `include_usage` was asked for (and omitted when no usage is
 /// known). An `Error` becomes an `{"error":{...}}` payload and `[DONE]`; nothing follows.
-/// After `Finish` only `Usage` and `Error` are still taken into account. Empty deltas and
-/// `ToolCallEnd` produce nothing: this dialect has no way to say either.
+/// After `Finish` only `Usage` and `Error` are still taken into account. Empty deltas,
+/// `ToolCallEnd`, reasoning signatures and redacted reasoning produce nothing: this
+/// dialect has no way to say them (Chat Completions has no standard field for a
+/// signature, so a client of it cannot hand one back).
 #[derive(Debug, Clone)]
 pub struct StreamEncoder {
     id: String,
@@ -134,12 +136,15 @@ impl StreamEncoder {
                 out.push(DONE.to_owned());
                 self.done = true;
             }
-            // Empty deltas and `ToolCallEnd` have no representation in this dialect.
+            // Empty deltas, `ToolCallEnd` and reasoning signatures and redacted blocks
+            // have no representation in this dialect.
             StreamEvent::TextDelta(_)
             | StreamEvent::ReasoningDelta(_)
             | StreamEvent::RefusalDelta(_)
             | StreamEvent::ToolCallDelta { .. }
-            | StreamEvent::ToolCallEnd { .. } => {}
+            | StreamEvent::ToolCallEnd { .. }
+            | StreamEvent::ReasoningSignature(_)
+            | StreamEvent::ReasoningRedacted(_) => {}
         }
         out
     }

@@ -9,6 +9,11 @@
 //!   OpenAI-compatible providers and `rill chat`.
 //!
 //! Every payload here is the text of one SSE `data:` field; framing is the caller's job.
+//!
+//! Reasoning signatures and redacted reasoning do not pass through this dialect: Chat
+//! Completions has no standard field for them, in answers or in the history, so a
+//! conversation held in it cannot give a provider its signatures back (Anthropic with
+//! thinking, Gemini 3 with tools).
 
 mod body;
 mod convert;

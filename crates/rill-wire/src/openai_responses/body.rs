@@ -1,9 +1,10 @@
 //! [`ChatRequest`] -> a Responses request body, for Responses upstreams.
 
-use rill_core::{ChatRequest, Message};
+use rill_core::{ChatRequest, Message, Reasoning};
 use serde::Serialize;
 
 use super::echo::{TextOut, ToolChoiceOut, ToolOut};
+use super::item_out::SummaryOut;
 
 #[derive(Serialize)]
 struct BodyOut<'a> {
@@ -46,6 +47,14 @@ enum ItemOut<'a> {
         call_id: &'a str,
         output: &'a str,
     },
+    /// Without an `id`: with `store: false` there is no stored item to name, and the
+    /// `encrypted_content` carries the reasoning.
+    Reasoning {
+        #[serde(rename = "type")]
+        kind: &'static str,
+        summary: Vec<SummaryOut<'a>>,
+        encrypted_content: &'a str,
+    },
 }
 
 /// Serialises a core request as a Responses request body: the inverse of
@@ -59,6 +68,13 @@ enum ItemOut<'a> {
 ///   `assistant`; an assistant without text or calls sends `""`), an assistant's tool
 ///   calls become `function_call` items after its text, a tool message a
 ///   `function_call_output`. Nothing goes in `instructions`.
+/// - **reasoning**: an assistant's signed reasoning blocks become `reasoning` items
+///   before its text and calls, their text as one `summary_text` part and their
+///   signature as `encrypted_content` (what a stateless conversation gives OpenAI back).
+///   Unsigned and redacted reasoning is not sent: OpenAI reads only its own encrypted
+///   reasoning. rill does not ask for `encrypted_content` (`include`): models without
+///   reasoning refuse the request that does, and core has no such option; an upstream
+///   that sends it unasked, or is set up to, gets it back.
 /// - **tools** as flat `function` tools with `strict: false` (core has no strict flag,
 ///   and OpenAI's default, `true`, refuses schemas Chat Completions accepts); **tool
 ///   choice** as `auto`, `none`, `required` or `{"type":"function","name":..}`.
@@ -71,8 +87,9 @@ enum ItemOut<'a> {
 ///
 /// Parsing the body back with [`super::parse_request`] gives the same request but for
 /// those normalisations and the parser's own: the model is `model`, an assistant's
-/// absent text beside no calls comes back as `""`, and calls that directly follow an
-/// assistant message join it (core's assistant message holds its text and its calls).
+/// absent text beside no calls comes back as `""`, calls that directly follow an
+/// assistant message join it (core's assistant message holds its text and its calls),
+/// and only signed reasoning comes back.
 pub fn request_body(request: &ChatRequest, model: &str, stream: bool) -> String {
     let sampling = &request.sampling;
     let body = BodyOut {
@@ -102,7 +119,26 @@ fn items(message: &Message) -> Vec<ItemOut<'_>> {
             call_id: tool_call_id,
             output: text,
         }],
-        Message::Assistant { text, tool_calls } => {
+        Message::Assistant {
+            text,
+            tool_calls,
+            reasoning,
+        } => {
+            let reasoning = reasoning.iter().filter_map(|block| match block {
+                Reasoning::Text {
+                    text,
+                    signature: Some(signature),
+                } => Some(ItemOut::Reasoning {
+                    kind: "reasoning",
+                    summary: if text.is_empty() {
+                        Vec::new()
+                    } else {
+                        vec![SummaryOut::new(text)]
+                    },
+                    encrypted_content: signature,
+                }),
+                Reasoning::Text { .. } | Reasoning::Redacted { .. } => None,
+            });
             let text = match (text, tool_calls.is_empty()) {
                 (Some(text), _) => Some(text.as_str()),
                 (None, true) => Some(""),
@@ -114,10 +150,8 @@ fn items(message: &Message) -> Vec<ItemOut<'_>> {
                 name: &call.name,
                 arguments: &call.arguments,
             });
-            text.map(|text| message_item("assistant", text))
-                .into_iter()
-                .chain(calls)
-                .collect()
+            let text = text.map(|text| message_item("assistant", text));
+            reasoning.chain(text).chain(calls).collect()
         }
     }
 }

@@ -13,7 +13,9 @@ use super::events_in::{EventIn, ItemIn, PartIn, ResponseIn, parse};
 /// - `message` items -> `TextDelta` (`response.output_text.delta`) and `RefusalDelta`
 ///   (`response.refusal.delta`); `reasoning` items -> `ReasoningDelta`
 ///   (`response.reasoning_summary_text.delta`, and `response.reasoning_text.delta` from
-///   open-weight models; a summary's later parts are set apart with a blank line);
+///   open-weight models; a summary's later parts are set apart with a blank line), and
+///   their `encrypted_content` (sent when the request asked for it) ->
+///   `ReasoningSignature` at the item's `response.output_item.done`;
 /// - `function_call` items -> `ToolCallStart` (with the item's `call_id`),
 ///   `ToolCallDelta` (`response.function_call_arguments.delta`) and `ToolCallEnd` (at
 ///   `response.output_item.done`); calls are numbered 0, 1, ... in the order their items
@@ -38,6 +40,8 @@ pub struct EventDecoder {
     done: bool,
     /// Items by output index.
     items: BTreeMap<u32, Item>,
+    /// Reasoning items' `encrypted_content` from `.added`, until their `.done`.
+    encrypted: BTreeMap<u32, String>,
     next_call: u32,
 }
 
@@ -46,7 +50,10 @@ enum Item {
     Message {
         streamed: bool,
     },
-    Reasoning,
+    Reasoning {
+        streamed: bool,
+        done: bool,
+    },
     Call {
         call: u32,
         open: bool,
@@ -130,8 +137,14 @@ impl EventDecoder {
                 self.start(String::new(), out);
                 out.push(StreamEvent::ReasoningDelta("\n\n".to_owned()));
             }
-            EventIn::ReasoningDelta { delta } if !delta.is_empty() => {
+            EventIn::ReasoningDelta {
+                output_index,
+                delta,
+            } if !delta.is_empty() => {
                 self.start(String::new(), out);
+                if let Some(Item::Reasoning { streamed, .. }) = self.items.get_mut(&output_index) {
+                    *streamed = true;
+                }
                 out.push(StreamEvent::ReasoningDelta(delta));
             }
             EventIn::ArgumentsDelta {
@@ -193,7 +206,17 @@ impl EventDecoder {
         }
         let state = match item {
             ItemIn::Message { .. } => Item::Message { streamed: false },
-            ItemIn::Reasoning {} => Item::Reasoning,
+            ItemIn::Reasoning {
+                encrypted_content, ..
+            } => {
+                if let Some(encrypted) = encrypted_content.filter(|e| !e.is_empty()) {
+                    self.encrypted.insert(index, encrypted);
+                }
+                Item::Reasoning {
+                    streamed: false,
+                    done: false,
+                }
+            }
             ItemIn::FunctionCall {
                 call_id,
                 name,
@@ -244,6 +267,33 @@ impl EventDecoder {
                         PartIn::Other => {}
                     }
                 }
+            }
+            (
+                Some(Item::Reasoning {
+                    streamed,
+                    done: false,
+                }),
+                ItemIn::Reasoning {
+                    summary,
+                    encrypted_content,
+                },
+            ) => {
+                if !streamed {
+                    let summary = summary.unwrap_or_default();
+                    let texts: Vec<_> = summary.iter().map(|part| part.text.as_str()).collect();
+                    let text = texts.join("\n\n");
+                    if !text.is_empty() {
+                        out.push(StreamEvent::ReasoningDelta(text));
+                    }
+                }
+                let done = Item::Reasoning {
+                    streamed: true,
+                    done: true,
+                };
+                self.items.insert(index, done);
+                let added = self.encrypted.remove(&index);
+                let encrypted = encrypted_content.filter(|e| !e.is_empty()).or(added);
+                out.extend(encrypted.map(StreamEvent::ReasoningSignature));
             }
             (
                 Some(Item::Call {

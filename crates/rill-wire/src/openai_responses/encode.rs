@@ -20,7 +20,10 @@ use super::response::{Meta, Outcome, ResponseOut};
 ///
 /// Items: text and refusal text stream into a `message` item (`output_text` and
 /// `refusal` parts), reasoning into a `reasoning` item as summary text
-/// (`response.reasoning_summary_part.added`, `response.reasoning_summary_text.delta`),
+/// (`response.reasoning_summary_part.added`, `response.reasoning_summary_text.delta`)
+/// whose signature, when one seals it, is the `encrypted_content` of its
+/// `response.output_item.done` (a client keeps it and sends the item back in `input`;
+/// redacted reasoning has no place here and is left out),
 /// tool calls into `function_call` items whose arguments stream as
 /// `response.function_call_arguments.delta`. Each item opens with
 /// `response.output_item.added` and ends with its `.done` events and
@@ -96,6 +99,10 @@ impl StreamEncoder {
                 self.start();
                 self.output.reasoning(text, &mut self.sink);
             }
+            StreamEvent::ReasoningSignature(signature) if !signature.is_empty() => {
+                self.start();
+                self.output.reasoning_signature(signature, &mut self.sink);
+            }
             StreamEvent::ToolCallStart { index, id, name } => {
                 self.start();
                 self.output.call_start(*index, id, name, &mut self.sink);
@@ -120,10 +127,13 @@ impl StreamEncoder {
                 self.finish = Some(*reason);
             }
             StreamEvent::Error(error) => self.error(error),
-            // Empty deltas.
+            // Empty deltas, and redacted reasoning, which this dialect cannot tell from
+            // a signature (an `encrypted_content` without a summary).
             StreamEvent::TextDelta(_)
             | StreamEvent::RefusalDelta(_)
             | StreamEvent::ReasoningDelta(_)
+            | StreamEvent::ReasoningSignature(_)
+            | StreamEvent::ReasoningRedacted(_)
             | StreamEvent::ToolCallDelta { .. } => {}
         }
         self.sink.take()

@@ -56,6 +56,8 @@ pub(super) enum EventIn {
     )]
     ReasoningDelta {
         #[serde(default)]
+        output_index: u32,
+        #[serde(default)]
         delta: String,
     },
     #[serde(rename = "response.function_call_arguments.delta")]
@@ -114,10 +116,22 @@ pub(super) enum ItemIn {
         #[serde(default)]
         arguments: String,
     },
-    Reasoning {},
+    /// `encrypted_content` only when the request asked for it (`include:
+    /// ["reasoning.encrypted_content"]`), usually only in `.done`.
+    Reasoning {
+        summary: Option<Vec<SummaryIn>>,
+        encrypted_content: Option<String>,
+    },
     /// Built-in tools' calls, and whatever comes next.
     #[serde(other)]
     Other,
+}
+
+/// A reasoning item's summary part (`summary_text`).
+#[derive(Deserialize, Clone)]
+pub(super) struct SummaryIn {
+    #[serde(default)]
+    pub text: String,
 }
 
 #[derive(Deserialize, Clone)]

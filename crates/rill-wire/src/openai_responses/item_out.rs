@@ -17,9 +17,13 @@ pub(super) enum ItemOut<'a> {
         role: &'static str,
         content: Vec<PartOut<'a>>,
     },
+    /// `encrypted_content` is the reasoning's signature: only in `.done` and the Response
+    /// object, and only when one sealed it.
     Reasoning {
         id: Cow<'a, str>,
         summary: Vec<SummaryOut<'a>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        encrypted_content: Option<&'a str>,
     },
     FunctionCall {
         id: Cow<'a, str>,

@@ -4,10 +4,12 @@
 //! Text and refusal text go to a `message` item (an `output_text` or `refusal` part,
 //! a new part when the kind changes), reasoning to a `reasoning` item (one summary part).
 //! At most one message or reasoning item is open: it ends when content of another item
-//! comes. A `function_call` item ends with its `ToolCallEnd` (or at `Finish`), so
-//! parallel calls whose fragments interleave stay open side by side: every delta names
-//! its item, and nothing waits in a buffer. The items keep their text, which the `.done`
-//! events and the Response object repeat.
+//! comes. A reasoning signature ends the open reasoning item as its `encrypted_content`,
+//! or, with none open, comes in a `reasoning` item of its own without a summary. A
+//! `function_call` item ends with its `ToolCallEnd` (or at `Finish`), so parallel calls
+//! whose fragments interleave stay open side by side: every delta names its item, and
+//! nothing waits in a buffer. The items keep their text, which the `.done` events and
+//! the Response object repeat.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -38,7 +40,12 @@ struct Item {
 enum ItemBody {
     /// Its last part is the open one while the item is open.
     Message(Vec<(Kind, String)>),
-    Reasoning(String),
+    Reasoning {
+        text: String,
+        /// Whether its summary part was added (it is, once text came).
+        summarised: bool,
+        encrypted: Option<String>,
+    },
     Call {
         call_id: String,
         name: String,
@@ -121,9 +128,14 @@ impl Output {
 
     pub(super) fn reasoning(&mut self, delta: &str, sink: &mut Sink) {
         let index = match self.current {
-            Some(index) if matches!(self.items[index].body, ItemBody::Reasoning(_)) => index,
+            Some(index) if matches!(self.items[index].body, ItemBody::Reasoning { .. }) => index,
             _ => {
-                let index = self.open(ItemBody::Reasoning(String::new()), "rs", sink);
+                let body = ItemBody::Reasoning {
+                    text: String::new(),
+                    summarised: true,
+                    encrypted: None,
+                };
+                let index = self.open(body, "rs", sink);
                 let part = SummaryOut::new("");
                 let item_id = &self.items[index].id;
                 sink.push(Body::SummaryPartAdded(summary_part(item_id, index, part)));
@@ -131,7 +143,7 @@ impl Output {
             }
         };
         let item = &mut self.items[index];
-        if let ItemBody::Reasoning(text) = &mut item.body {
+        if let ItemBody::Reasoning { text, .. } = &mut item.body {
             text.push_str(delta);
         }
         sink.push(Body::SummaryDelta(SummaryDelta {
@@ -140,6 +152,26 @@ impl Output {
             summary_index: 0,
             delta,
         }));
+    }
+
+    /// A signature for the reasoning before it: the open reasoning item's
+    /// `encrypted_content`, or a summary-less reasoning item's; the item ends.
+    pub(super) fn reasoning_signature(&mut self, signature: &str, sink: &mut Sink) {
+        let index = match self.current {
+            Some(index) if matches!(self.items[index].body, ItemBody::Reasoning { .. }) => index,
+            _ => {
+                let body = ItemBody::Reasoning {
+                    text: String::new(),
+                    summarised: false,
+                    encrypted: None,
+                };
+                self.open(body, "rs", sink)
+            }
+        };
+        if let ItemBody::Reasoning { encrypted, .. } = &mut self.items[index].body {
+            *encrypted = Some(signature.to_owned());
+        }
+        self.close(index, false, sink);
     }
 
     /// Starts a tool call (once per `call`); an empty `id` gets
@@ -235,7 +267,11 @@ impl Output {
                     close_part(item_id, index, parts.len() - 1, part, sink);
                 }
             }
-            ItemBody::Reasoning(text) => {
+            ItemBody::Reasoning {
+                text,
+                summarised: true,
+                ..
+            } => {
                 sink.push(Body::SummaryDone(SummaryDone {
                     item_id,
                     output_index: index,
@@ -245,6 +281,9 @@ impl Output {
                 let part = SummaryOut::new(text);
                 sink.push(Body::SummaryPartDone(summary_part(item_id, index, part)));
             }
+            ItemBody::Reasoning {
+                summarised: false, ..
+            } => {}
             ItemBody::Call { arguments, .. } => {
                 sink.push(Body::ArgumentsDone(ArgumentsDone {
                     item_id,
@@ -275,14 +314,19 @@ impl Item {
                 role: "assistant",
                 content: parts.iter().map(|(k, t)| part_out((*k, t))).collect(),
             },
-            ItemBody::Reasoning(text) => ItemOut::Reasoning {
+            ItemBody::Reasoning {
+                text,
+                summarised,
+                encrypted,
+            } => ItemOut::Reasoning {
                 id,
                 // While it streams, the summary is in its parts' events.
-                summary: if self.open {
+                summary: if self.open || !summarised {
                     Vec::new()
                 } else {
                     vec![SummaryOut::new(text)]
                 },
+                encrypted_content: encrypted.as_deref(),
             },
             ItemBody::Call {
                 call_id,

@@ -14,7 +14,8 @@
 //!   events.
 //!
 //! rill keeps no responses: `previous_response_id`, `conversation` and `background` are
-//! refused, and every Response object says `store: false`.
+//! refused, and every Response object says `store: false`. Reasoning signatures travel
+//! as reasoning items' `encrypted_content`, the stateless way, in both directions.
 //!
 //! Framing is the caller's job: `rill_sse::Frame::data(&e.data).event(e.event)`.
 

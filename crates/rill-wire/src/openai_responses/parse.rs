@@ -32,7 +32,9 @@ pub struct ParsedRequest {
 ///   user message; or items: messages with roles `user`, `assistant`, `system` and
 ///   `developer` (as system), their `content` a string or `input_text` / `output_text`
 ///   parts, concatenated; `function_call` items, which join the assistant message before
-///   them; `function_call_output` items as tool messages), `instructions` (the first
+///   them; `function_call_output` items as tool messages; `reasoning` items, their
+///   summary text and `encrypted_content`, as the reasoning of the assistant message
+///   they belong to), `instructions` (the first
 ///   system message), `tools` (`function` only), `tool_choice` (`auto`, `none`,
 ///   `required`, `{"type":"function","name":..}`), `max_output_tokens` (>= 1),
 ///   `temperature` (0..=2), `top_p` (0..=1), `stream`, `text.format` (`text`,
@@ -49,9 +51,10 @@ pub struct ParsedRequest {
 ///   `parallel_tool_calls`, `truncation`, `max_tool_calls` (rill has no built-in tools),
 ///   `service_tier`, `safety_identifier`, `prompt_cache_key`, `prompt_cache_retention`,
 ///   `stream_options`, `text.verbosity`, other `include` values (they ask for details of
-///   built-in tools and encrypted reasoning, which rill does not produce), a tool's or
-///   schema's `strict` and `description` where core has no field, `reasoning` items
-///   and `refusal` parts in the history, and the `id` and `status` of earlier items.
+///   built-in tools, which rill does not run, and for `reasoning.encrypted_content`,
+///   which rill sends whenever the upstream signed its reasoning), a tool's or schema's
+///   `strict` and `description` where core has no field, `refusal` parts in the
+///   history, and the `id` and `status` of earlier items.
 ///
 /// Unknown top-level fields are refused, as OpenAI does ("unrecognized request argument
 /// supplied: `foo`"); unknown fields inside items, tools and other objects are ignored.

@@ -90,6 +90,10 @@ pub(super) struct RawItem {
     pub arguments: Option<String>,
     /// `function_call_output` items: a string or content parts.
     pub output: Option<RawContent>,
+    /// `reasoning` items: the summary parts (their `content`, `reasoning_text` parts,
+    /// is read too) and the signature.
+    pub summary: Option<Vec<RawPart>>,
+    pub encrypted_content: Option<String>,
 }
 
 #[derive(Deserialize, Clone, Copy)]

@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use rill_core::{Completion, Error, FinishReason, Usage};
+use rill_core::{Completion, Error, FinishReason, Reasoning, Usage};
 use serde::Serialize;
 
 use super::echo::{Echo, TextOut, ToolChoiceOut, ToolOut};
@@ -143,12 +143,14 @@ pub(super) fn item_id(kind: &str, response_id: &str, index: usize) -> String {
 ///
 /// `id` is the response's id (`resp_...`), `created_at` unix seconds, `echo`
 /// [`ParsedRequest::echo`](super::ParsedRequest::echo). Items come in stream order: a
-/// `reasoning` item (when there was reasoning), a `message` with an `output_text` part
-/// and a `refusal` part (each when not empty), then one `function_call` per call. An
-/// answer that would have no item gets a message with an empty `output_text`, as the
-/// stream does. A completion without a finish reason is `completed`; one cut by the
-/// length limit or a content filter is `incomplete`, its last item too. `usage` is
-/// `null` when unknown.
+/// `reasoning` item per reasoning block (its text as the summary, its signature as
+/// `encrypted_content`; redacted blocks are left out), a `message` with an
+/// `output_text` part and a `refusal` part (each when not empty), then one
+/// `function_call` per call. An answer that would have no item gets a message with an
+/// empty `output_text`, as the stream does. A completion without a finish reason is
+/// `completed`; one cut by the length limit or a content filter is `incomplete`, its
+/// last item too. `usage` is `null` when unknown. (Reasoning that a signature sealed
+/// after other content comes before it here, but after it in the stream.)
 pub fn response_body(
     id: &str,
     model: &str,
@@ -157,7 +159,8 @@ pub fn response_body(
     completion: &Completion,
 ) -> String {
     let outcome = Outcome::of(completion.finish_reason.unwrap_or(FinishReason::Stop));
-    let mut output = output(id, completion);
+    let reasoning = completion.reasoning_in_blocks();
+    let mut output = output(id, completion, &reasoning);
     if let (Outcome::Incomplete(_), Some(last)) = (outcome, output.last_mut()) {
         last.set_incomplete();
     }
@@ -171,18 +174,33 @@ pub fn response_body(
     serde_json::to_string(&response).unwrap_or_else(|_| FALLBACK_BODY.to_owned())
 }
 
-fn output<'a>(response_id: &str, completion: &'a Completion) -> Vec<ItemOut<'a>> {
+fn output<'a>(
+    response_id: &str,
+    completion: &'a Completion,
+    reasoning: &'a [Reasoning],
+) -> Vec<ItemOut<'a>> {
     let (text, refusal, calls) = (
         &completion.text,
         &completion.refusal,
         &completion.tool_calls,
     );
-    let mut output = Vec::with_capacity(2 + calls.len());
+    let mut output = Vec::with_capacity(reasoning.len() + 1 + calls.len());
     let id = |kind: &str, output: &Vec<ItemOut<'_>>| item_id(kind, response_id, output.len());
-    if !completion.reasoning.is_empty() {
+    for block in reasoning {
+        let Reasoning::Text { text, signature } = block else {
+            continue;
+        };
+        if text.is_empty() && signature.is_none() {
+            continue;
+        }
         output.push(ItemOut::Reasoning {
             id: id("rs", &output).into(),
-            summary: vec![SummaryOut::new(&completion.reasoning)],
+            summary: if text.is_empty() {
+                Vec::new()
+            } else {
+                vec![SummaryOut::new(text)]
+            },
+            encrypted_content: signature.as_deref(),
         });
     }
     if !text.is_empty() || !refusal.is_empty() || (output.is_empty() && calls.is_empty()) {

@@ -7,7 +7,7 @@
 //! message per finished call. Where core has less room than the SDK's model messages,
 //! the choices are documented on [`super::parse_request`].
 
-use rill_core::{Error, Message, ToolCall};
+use rill_core::{Error, Message, Reasoning, ToolCall};
 use serde_json::Value;
 
 use super::request::{RawMessage, RawPart};
@@ -75,6 +75,7 @@ struct Step {
     text: String,
     calls: Vec<ToolCall>,
     results: Vec<Message>,
+    reasoning: Vec<Reasoning>,
 }
 
 impl Step {
@@ -87,6 +88,7 @@ impl Step {
         out.push(Message::Assistant {
             text: (!step.text.is_empty()).then_some(step.text),
             tool_calls: step.calls,
+            reasoning: step.reasoning,
         });
         out.extend(step.results);
     }
@@ -98,8 +100,9 @@ fn assistant(i: usize, parts: Vec<RawPart>, out: &mut Vec<Message>) -> Result<()
         match Kind::of(&part.kind) {
             Kind::Text => step.text.push_str(&part_text(i, j, part.text)?),
             Kind::StepStart => step.flush(out),
-            // Earlier reasoning, cited sources and app data: not for the model.
-            Kind::Reasoning | Kind::Source | Kind::Data => {}
+            Kind::Reasoning => step.reasoning.extend(reasoning(part)),
+            // Cited sources and app data: not for the model.
+            Kind::Source | Kind::Data => {}
             Kind::Tool(name) => {
                 let name = name.to_owned();
                 tool(i, j, name, part, &mut step)?;
@@ -164,6 +167,23 @@ fn tool(i: usize, j: usize, name: String, part: RawPart, step: &mut Step) -> Res
         arguments,
     });
     Ok(())
+}
+
+/// A reasoning part: its text, sealed with the signature rill's stream put in its
+/// `providerMetadata.rill`, or the redacted block that stands there. `None` when it has
+/// neither text nor either of those.
+fn reasoning(part: RawPart) -> Option<Reasoning> {
+    let rill = part.provider_metadata.and_then(|m| m.rill);
+    let (signature, redacted) = match rill {
+        Some(rill) => (rill.signature, rill.redacted_data),
+        None => (None, None),
+    };
+    if let Some(data) = redacted.filter(|d| !d.is_empty()) {
+        return Some(Reasoning::Redacted { data });
+    }
+    let text = part.text.unwrap_or_default();
+    let signature = signature.filter(|s| !s.is_empty());
+    (!text.is_empty() || signature.is_some()).then_some(Reasoning::Text { text, signature })
 }
 
 fn part_text(i: usize, j: usize, text: Option<String>) -> Result<String, Error> {

@@ -3,7 +3,7 @@
 use rill_core::{Error, ErrorKind, FinishReason, StreamEvent, Usage};
 
 use super::calls::Calls;
-use super::out::{ChunkOut, MetadataOut, UsageOut};
+use super::out::{ChunkOut, MetadataOut, ProviderMetadataOut, ReasoningMetadataOut, UsageOut};
 
 /// The payload that ends every UI message stream.
 pub const DONE: &str = "[DONE]";
@@ -20,6 +20,11 @@ pub const DONE: &str = "[DONE]";
 ///   `text-start` / `text-delta` / `text-end`, reasoning as `reasoning-start` / `-delta`
 ///   / `-end`; a block ends when other content comes, so text after a tool call is a new
 ///   part after it. Block ids are `text-<n>` and `reasoning-<n>`, unique in the answer;
+/// - a reasoning signature ends the open reasoning part with `reasoning-end
+///   {providerMetadata: {rill: {signature}}}`, or, with none open, comes as an empty
+///   reasoning part of its own; a redacted block is an empty reasoning part ending with
+///   `{rill: {redactedData}}`. `useChat` keeps the metadata on the part and sends it
+///   back, which [`parse_request`](super::parse_request) reads;
 /// - a tool call streams as `tool-input-start` and `tool-input-delta`s (parallel calls
 ///   may interleave: the client keys them by `toolCallId`), and at
 ///   [`StreamEvent::ToolCallEnd`] (or `Finish`) becomes `tool-input-available` with the
@@ -127,6 +132,14 @@ impl StreamEncoder {
             StreamEvent::ReasoningDelta(text) if !text.is_empty() => {
                 self.text(Kind::Reasoning, text, &mut out);
             }
+            StreamEvent::ReasoningSignature(signature) if !signature.is_empty() => {
+                self.seal(ReasoningMetadataOut::Signature(signature), &mut out);
+            }
+            StreamEvent::ReasoningRedacted(data) if !data.is_empty() => {
+                self.start(&mut out);
+                self.close(&mut out);
+                self.seal(ReasoningMetadataOut::RedactedData(data), &mut out);
+            }
             StreamEvent::ToolCallStart { index, id, name } => {
                 self.tool_start(*index, id, name, &mut out);
             }
@@ -147,6 +160,8 @@ impl StreamEncoder {
             StreamEvent::TextDelta(_)
             | StreamEvent::RefusalDelta(_)
             | StreamEvent::ReasoningDelta(_)
+            | StreamEvent::ReasoningSignature(_)
+            | StreamEvent::ReasoningRedacted(_)
             | StreamEvent::ToolCallDelta { .. } => {}
         }
         out
@@ -195,20 +210,7 @@ impl StreamEncoder {
 
     fn text(&mut self, kind: Kind, delta: &str, out: &mut Vec<String>) {
         self.start(out);
-        if self.open.as_ref().is_none_or(|block| block.kind != kind) {
-            self.close(out);
-            let prefix = match kind {
-                Kind::Text => "text",
-                Kind::Reasoning => "reasoning",
-            };
-            let id = format!("{prefix}-{}", self.next_block);
-            self.next_block = self.next_block.saturating_add(1);
-            out.push(match kind {
-                Kind::Text => ChunkOut::TextStart { id: &id }.encode(),
-                Kind::Reasoning => ChunkOut::ReasoningStart { id: &id }.encode(),
-            });
-            self.open = Some(Block { kind, id });
-        }
+        self.open_block(kind, out);
         if let Some(block) = &self.open {
             let id = &block.id;
             out.push(match kind {
@@ -218,12 +220,51 @@ impl StreamEncoder {
         }
     }
 
+    /// Opens a block of `kind` unless one is open, ending the open one of the other kind.
+    fn open_block(&mut self, kind: Kind, out: &mut Vec<String>) {
+        if self.open.as_ref().is_some_and(|block| block.kind == kind) {
+            return;
+        }
+        self.close(out);
+        let prefix = match kind {
+            Kind::Text => "text",
+            Kind::Reasoning => "reasoning",
+        };
+        let id = format!("{prefix}-{}", self.next_block);
+        self.next_block = self.next_block.saturating_add(1);
+        out.push(match kind {
+            Kind::Text => ChunkOut::TextStart { id: &id }.encode(),
+            Kind::Reasoning => ChunkOut::ReasoningStart { id: &id }.encode(),
+        });
+        self.open = Some(Block { kind, id });
+    }
+
+    /// Ends the open reasoning part (an empty one when none is open) with `metadata`.
+    fn seal(&mut self, metadata: ReasoningMetadataOut<'_>, out: &mut Vec<String>) {
+        self.start(out);
+        self.open_block(Kind::Reasoning, out);
+        if let Some(Block { id, .. }) = self.open.take() {
+            let provider_metadata = Some(ProviderMetadataOut { rill: metadata });
+            out.push(
+                ChunkOut::ReasoningEnd {
+                    id: &id,
+                    provider_metadata,
+                }
+                .encode(),
+            );
+        }
+    }
+
     /// Ends the open text or reasoning block, if any.
     fn close(&mut self, out: &mut Vec<String>) {
         if let Some(Block { kind, id }) = self.open.take() {
             out.push(match kind {
                 Kind::Text => ChunkOut::TextEnd { id: &id }.encode(),
-                Kind::Reasoning => ChunkOut::ReasoningEnd { id: &id }.encode(),
+                Kind::Reasoning => ChunkOut::ReasoningEnd {
+                    id: &id,
+                    provider_metadata: None,
+                }
+                .encode(),
             });
         }
     }

@@ -7,7 +7,8 @@
 //!   message the answer continues ([`ParsedRequest::continues`]);
 //! - [`StreamEncoder`]: core events -> UI message chunks (`start`, `start-step`,
 //!   `text-*`, `reasoning-*`, `tool-input-*`, `finish-step`, `finish`, `error`, `abort`)
-//!   and `[DONE]`;
+//!   and `[DONE]`; a reasoning signature or redacted block ends its reasoning part with
+//!   `providerMetadata: {rill: {...}}`, which `useChat` keeps and sends back;
 //! - [`error_body`]: an error before the stream -> a plain-text body, which `useChat`
 //!   shows as `error.message`.
 //!

@@ -32,8 +32,12 @@ pub(super) enum ChunkOut<'a> {
         id: &'a str,
         delta: &'a str,
     },
+    /// `providerMetadata` when a signature sealed the reasoning, or for a redacted block.
+    #[serde(rename_all = "camelCase")]
     ReasoningEnd {
         id: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        provider_metadata: Option<ProviderMetadataOut<'a>>,
     },
     #[serde(rename_all = "camelCase")]
     ToolInputStart {
@@ -70,6 +74,22 @@ pub(super) enum ChunkOut<'a> {
         error_text: &'a str,
     },
     Abort,
+}
+
+/// A reasoning part's `providerMetadata`: `{"rill": {"signature": ...}}`, or `{"rill":
+/// {"redactedData": ...}}` for a redacted block. The schema takes any `{provider: {key:
+/// JSON}}`; the namespace is rill's own, since which upstream serves a model is rill's
+/// business. `useChat` keeps it on the part and sends it back with the message.
+#[derive(Serialize)]
+pub(super) struct ProviderMetadataOut<'a> {
+    pub rill: ReasoningMetadataOut<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) enum ReasoningMetadataOut<'a> {
+    Signature(&'a str),
+    RedactedData(&'a str),
 }
 
 /// What rill puts in the answer's `metadata`: `{finishReason, usage?}`. The finish reason

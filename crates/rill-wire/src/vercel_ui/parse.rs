@@ -40,10 +40,13 @@ pub struct ParsedRequest {
 ///   does the same). Calls still waiting (`input-streaming`, `input-available`, or a
 ///   `preliminary` output) are left out: an unanswered call would make every upstream
 ///   refuse the conversation (the SDK's `ignoreIncompleteToolCalls`).
-/// - **Dropped**, as the SDK drops them before the model: `reasoning` parts (core keeps
-///   no reasoning in the history), `source-url` / `source-document` parts, `data-*`
-///   parts (the app's own data), `step-start` outside assistant messages, message
-///   `metadata`.
+/// - **Reasoning parts** are the step's reasoning, in order: their `text`, sealed with
+///   the `providerMetadata.rill.signature` rill's stream gave them, or, with
+///   `providerMetadata.rill.redactedData`, a redacted block (see
+///   [`super::StreamEncoder`]). Other providers' metadata is not read.
+/// - **Dropped**, as the SDK drops them before the model: `source-url` /
+///   `source-document` parts, `data-*` parts (the app's own data), `step-start` outside
+///   assistant messages, message `metadata`.
 /// - **Refused with a 400**: `file` parts (rill takes no attachments yet), unknown part
 ///   types, tool and reasoning parts outside assistant messages, unknown roles and
 ///   tool states, an empty `messages`, and AI SDK 4 messages (`content` without `parts`,

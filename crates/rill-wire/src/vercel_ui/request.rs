@@ -3,10 +3,11 @@
 //! The transport sends `{...body, id, messages, trigger, messageId}`, where `body` is
 //! whatever the app passed to `useChat`/`sendMessage` (`body: {model: "..."}`). So the
 //! top level is open: fields rill does not know belong to the app and are ignored.
-//! Messages and parts ignore unknown fields too (`providerMetadata`, `state` of a text
-//! part, `callProviderMetadata`, `title`, ...). These types only describe the shape;
-//! [`super::parse`] and [`super::convert`] validate and convert them. Fields that are
-//! accepted but deliberately ignored are prefixed with `_`.
+//! Messages and parts ignore unknown fields too (`state` of a text part,
+//! `callProviderMetadata`, `title`, other providers' `providerMetadata`, ...). These
+//! types only describe the shape; [`super::parse`] and [`super::convert`] validate and
+//! convert them. Fields that are accepted but deliberately ignored are prefixed with
+//! `_`.
 
 use serde::Deserialize;
 use serde::de::IgnoredAny;
@@ -85,4 +86,23 @@ pub(super) struct RawPart {
     pub error_text: Option<String>,
     /// An output that is still streaming from the tool.
     pub preliminary: Option<bool>,
+    /// `reasoning` parts: what rill's stream put there (`{"rill": {...}}`).
+    #[serde(rename = "providerMetadata")]
+    pub provider_metadata: Option<RawProviderMetadata>,
+}
+
+/// A part's `providerMetadata`: only rill's namespace is read.
+#[derive(Deserialize)]
+#[serde(expecting = "a provider metadata object")]
+pub(super) struct RawProviderMetadata {
+    pub rill: Option<RawRillMetadata>,
+}
+
+/// What rill's stream puts in a reasoning part's metadata.
+#[derive(Deserialize)]
+#[serde(expecting = "an object")]
+pub(super) struct RawRillMetadata {
+    pub signature: Option<String>,
+    #[serde(rename = "redactedData")]
+    pub redacted_data: Option<String>,
 }

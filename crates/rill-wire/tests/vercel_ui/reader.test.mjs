@@ -94,6 +94,26 @@ const EXPECTED = {
     calls: [{ toolCallId: 'msg-bare-call-0', toolName: 'lookup', input: {} }],
     metadata: meta('tool-calls'),
   },
+  // Each reasoning part keeps the `providerMetadata` its `reasoning-end` carried: what
+  // the next request sends back (see `reasoningMetadata`).
+  signed_reasoning: {
+    id: 'msg-signed',
+    parts: [
+      { type: 'step-start' },
+      { type: 'reasoning', text: 'Checking the forecast.' },
+      { type: 'reasoning', text: '' },
+      { type: 'text', text: 'Let me look.' },
+      { type: 'reasoning', text: '' },
+      { type: 'tool-get_weather', toolCallId: 'call_paris', state: 'input-available', input: { city: 'Paris' } },
+    ],
+    reasoningMetadata: [
+      { rill: { signature: 'sig-forecast' } },
+      { rill: { redactedData: 'opaque-data' } },
+      { rill: { signature: 'sig-call' } },
+    ],
+    metadata: meta('tool-calls'),
+    calls: [{ toolCallId: 'call_paris', toolName: 'get_weather', input: { city: 'Paris' } }],
+  },
   finish_reason: {
     id: 'msg-length',
     parts: [{ type: 'step-start' }, { type: 'text', text: 'A long answer' }],
@@ -143,6 +163,13 @@ for (const version of VERSIONS) {
         assert.deepEqual(parts(answer), expected.parts);
         assert.deepEqual(answer.metadata, expected.metadata);
         assert.deepEqual(calls, expected.calls ?? []);
+        if (expected.reasoningMetadata) {
+          const reasoning = answer.parts.filter((part) => part.type === 'reasoning');
+          assert.deepEqual(
+            reasoning.map((part) => part.providerMetadata),
+            expected.reasoningMetadata,
+          );
+        }
         if (expected.error) {
           assert.equal(chat.status, 'error');
           assert.equal(chat.error.message, expected.error);

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use rill_core::{Completion, FinishReason, ToolCall, Usage, collect};
+use rill_core::{Completion, FinishReason, Reasoning, ToolCall, Usage, collect};
 
 use super::{fixture, provider_at, start};
 use crate::upstream::{Upstream, sse, trickle};
@@ -73,6 +73,11 @@ async fn parallel_function_calls() {
         Completion {
             model: Some("gemini-2.5-flash".into()),
             text: "Checking the weather in Paris and London.".into(),
+            // The first call's signature, for the next request to give back.
+            reasoning_blocks: vec![Reasoning::signed(
+                "",
+                "CiwBVKhc7vK0b5bV2cW1m9ZPq0j7Yx0t4uXn9w3d1oGqSgm0bL6eYk1rO7k="
+            )],
             tool_calls: vec![call(0, "Paris"), call(1, "London")],
             finish_reason: Some(FinishReason::ToolCalls),
             usage: usage(71, 118, Some(73), None),
@@ -83,12 +88,18 @@ async fn parallel_function_calls() {
 
 #[tokio::test]
 async fn thoughts() {
+    let reasoning = "**Adding the numbers**\n\nThe user wants 17 + 25. The tens make 30 and the ones make 12, so 42.\n\n**Double-checking**\n\n25 + 17: 25 + 10 is 35, plus 7 is 42.";
     assert_eq!(
         replay("thoughts.sse", "/v1beta/").await,
         Completion {
             model: Some("gemini-2.5-pro".into()),
             text: "17 + 25 = **42**.".into(),
-            reasoning: "**Adding the numbers**\n\nThe user wants 17 + 25. The tens make 30 and the ones make 12, so 42.\n\n**Double-checking**\n\n25 + 17: 25 + 10 is 35, plus 7 is 42.".into(),
+            reasoning: reasoning.into(),
+            // The signature of the answer's last part seals the thoughts before it.
+            reasoning_blocks: vec![Reasoning::signed(
+                reasoning,
+                "Cp8CAdHtim9hYl4Zq1sN0cX2kq7D3n9bQm5oV8yT1eWcR4uJ0pLk"
+            )],
             finish_reason: Some(FinishReason::Stop),
             usage: usage(2061, 198, Some(189), Some(2048)),
             ..Completion::default()

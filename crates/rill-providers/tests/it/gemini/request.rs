@@ -101,6 +101,7 @@ async fn a_tool_result_gemini_cannot_name_is_the_client_s_error_and_nothing_is_s
                     name: "f".into(),
                     arguments: "{}".into(),
                 }],
+                reasoning: vec![],
             },
             Message::Tool {
                 tool_call_id: "call_2".into(),

@@ -80,11 +80,59 @@ fn thinking_blocks_and_signatures() {
         vec![
             start(),
             StreamEvent::ReasoningDelta("Let me think.".into()),
+            StreamEvent::ReasoningSignature("EqQBCgIYAhIM".into()),
+            StreamEvent::ReasoningRedacted("xyz".into()),
             StreamEvent::TextDelta("42".into()),
             StreamEvent::Usage(Usage {
                 output_tokens: 9,
                 ..Usage::default()
             }),
+            StreamEvent::Finish(FinishReason::Stop),
+        ]
+    );
+}
+
+/// A proxy that sends a thinking block whole: its signature comes out at the block's
+/// stop, after its text; a `signature_delta` would have replaced it.
+#[test]
+fn a_signature_in_a_blocks_start_comes_out_at_its_stop() {
+    let got = events(&[
+        START,
+        (
+            "content_block_start",
+            r#"{"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":"Whole.","signature":"sig-start"}}"#,
+        ),
+        (
+            "content_block_stop",
+            r#"{"type":"content_block_stop","index":0}"#,
+        ),
+        (
+            "content_block_start",
+            r#"{"type":"content_block_start","index":1,"content_block":{"type":"thinking","thinking":"","signature":"stale"}}"#,
+        ),
+        (
+            "content_block_delta",
+            r#"{"type":"content_block_delta","index":1,"delta":{"type":"signature_delta","signature":"sig-delta"}}"#,
+        ),
+        (
+            "content_block_stop",
+            r#"{"type":"content_block_stop","index":1}"#,
+        ),
+        (
+            "content_block_start",
+            r#"{"type":"content_block_start","index":2,"content_block":{"type":"thinking","thinking":"Cut.","signature":"sig-unstopped"}}"#,
+        ),
+        STOP,
+    ]);
+    assert_eq!(
+        got,
+        vec![
+            start(),
+            StreamEvent::ReasoningDelta("Whole.".into()),
+            StreamEvent::ReasoningSignature("sig-start".into()),
+            StreamEvent::ReasoningSignature("sig-delta".into()),
+            StreamEvent::ReasoningDelta("Cut.".into()),
+            StreamEvent::ReasoningSignature("sig-unstopped".into()),
             StreamEvent::Finish(FinishReason::Stop),
         ]
     );

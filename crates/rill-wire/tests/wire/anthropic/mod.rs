@@ -7,4 +7,5 @@ mod request_body;
 mod request_fuzz;
 mod request_round_trip;
 mod round_trip;
+mod signatures;
 mod support;

@@ -1,7 +1,8 @@
 //! Request parsing: the happy paths and every error case, with message and `param`.
 
 use rill_core::{
-    ChatRequest, ErrorKind, Message, ResponseFormat, Sampling, Tool, ToolCall, ToolChoice,
+    ChatRequest, ErrorKind, Message, Reasoning, ResponseFormat, Sampling, Tool, ToolCall,
+    ToolChoice,
 };
 use rill_wire::anthropic::{ParsedRequest, parse_request};
 use serde_json::json;
@@ -73,6 +74,8 @@ fn full_request_maps_every_honoured_field() {
             {"role": "user", "content": [{"type": "text", "text": "Weather in Paris"}, {"type": "text", "text": "and Rome?"}]},
             {"role": "assistant", "content": [
                 {"type": "thinking", "thinking": "Two calls.", "signature": "abc"},
+                {"type": "redacted_thinking", "data": "opaque"},
+                {"type": "thinking", "thinking": "Unsigned.", "signature": ""},
                 {"type": "text", "text": "Checking."},
                 {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"city": "Paris"}},
                 {"type": "tool_use", "id": "toolu_2", "name": "get_weather", "input": {"city": "Rome"}}
@@ -118,6 +121,13 @@ fn full_request_maps_every_honoured_field() {
             Message::Assistant {
                 text: Some("Checking.".into()),
                 tool_calls: vec![weather("toolu_1", "Paris"), weather("toolu_2", "Rome")],
+                reasoning: vec![
+                    Reasoning::signed("Two calls.", "abc"),
+                    Reasoning::Redacted {
+                        data: "opaque".into()
+                    },
+                    Reasoning::unsigned("Unsigned."),
+                ],
             },
             Message::Tool {
                 tool_call_id: "toolu_1".into(),
@@ -132,7 +142,8 @@ fn full_request_maps_every_honoured_field() {
             },
             Message::Assistant {
                 text: Some("Paris is".into()),
-                tool_calls: vec![]
+                tool_calls: vec![],
+                reasoning: Vec::new(),
             },
         ]
     );
@@ -234,7 +245,8 @@ fn small_mappings() {
                 id: "t".into(),
                 name: "f".into(),
                 arguments: "{}".into()
-            }]
+            }],
+            reasoning: Vec::new(),
         }]
     );
     // Nulls mean "not given"; a UTF-8 BOM is tolerated.
@@ -435,6 +447,11 @@ fn message_errors() {
     err_json(
         &user_content(json!([{"type": "tool_use", "id": "a", "name": "f", "input": {}}])),
         "`tool_use` blocks belong in `assistant` messages",
+        Some("messages[0].content[0].type"),
+    );
+    err_json(
+        &user_content(json!([{"type": "thinking", "thinking": "t", "signature": "s"}])),
+        "`thinking` blocks belong in `assistant` messages",
         Some("messages[0].content[0].type"),
     );
     err_json(

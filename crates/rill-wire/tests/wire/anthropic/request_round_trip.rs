@@ -3,7 +3,9 @@
 //! out, independently of the code under test.
 
 use proptest::prelude::*;
-use rill_core::{ChatRequest, Message, ResponseFormat, Sampling, Tool, ToolCall, ToolChoice};
+use rill_core::{
+    ChatRequest, Message, Reasoning, ResponseFormat, Sampling, Tool, ToolCall, ToolChoice,
+};
 use rill_wire::anthropic::{DEFAULT_MAX_TOKENS, parse_request, request_body};
 use serde_json::{Value, json};
 
@@ -48,12 +50,26 @@ fn tool_call() -> impl Strategy<Value = ToolCall> {
     })
 }
 
+/// Signed and redacted blocks (what goes upstream) and unsigned ones (what does not).
+fn reasoning() -> impl Strategy<Value = Vec<Reasoning>> {
+    let block = prop_oneof![
+        3 => (text(), "[A-Za-z0-9+/=]{1,12}").prop_map(|(text, sig)| Reasoning::signed(text, sig)),
+        1 => text().prop_map(Reasoning::unsigned),
+        1 => "[A-Za-z0-9+/=]{1,12}".prop_map(|data| Reasoning::Redacted { data }),
+    ];
+    prop::collection::vec(block, 0..3)
+}
+
 fn message() -> impl Strategy<Value = Message> {
     prop_oneof![
         1 => text().prop_map(|text| Message::System { text }),
         4 => text().prop_map(|text| Message::User { text }),
-        4 => (prop::option::of(text()), prop::collection::vec(tool_call(), 0..3))
-            .prop_map(|(text, tool_calls)| Message::Assistant { text, tool_calls }),
+        4 => (prop::option::of(text()), prop::collection::vec(tool_call(), 0..3), reasoning())
+            .prop_map(|(text, tool_calls, reasoning)| Message::Assistant {
+                text,
+                tool_calls,
+                reasoning,
+            }),
         2 => ("toolu_[a-z0-9]{1,6}", text())
             .prop_map(|(tool_call_id, text)| Message::Tool { tool_call_id, text }),
     ]
@@ -270,13 +286,23 @@ fn flush(texts: &mut Vec<String>, out: &mut Vec<Message>) {
     }
 }
 
-/// Non-empty texts joined, calls in order with arguments as compact JSON objects.
+/// Non-empty texts joined, calls in order with arguments as compact JSON objects, the
+/// signed and redacted reasoning in order.
 fn assistant_turn(run: Vec<Message>) -> Message {
     let mut texts = Vec::new();
     let mut calls = Vec::new();
+    let mut blocks = Vec::new();
     let mut had_text = false;
     for m in run {
-        if let Message::Assistant { text, tool_calls } = m {
+        if let Message::Assistant {
+            text,
+            tool_calls,
+            reasoning,
+        } = m
+        {
+            blocks.extend(reasoning.into_iter().filter(|block| {
+                matches!(block, Reasoning::Redacted { .. }) || block.signature().is_some()
+            }));
             had_text |= text.is_some();
             texts.extend(text.filter(|t| !t.is_empty()));
             calls.extend(tool_calls.into_iter().map(|call| ToolCall {
@@ -289,14 +315,15 @@ fn assistant_turn(run: Vec<Message>) -> Message {
         }
     }
     let text = if texts.is_empty() {
-        // Only empty texts and no call: the turn is sent as `""`.
-        (had_text && calls.is_empty()).then(String::new)
+        // Only empty texts, no call and no reasoning: the turn is sent as `""`.
+        (had_text && calls.is_empty() && blocks.is_empty()).then(String::new)
     } else {
         Some(texts.join("\n\n"))
     };
     Message::Assistant {
         text,
         tool_calls: calls,
+        reasoning: blocks,
     }
 }
 

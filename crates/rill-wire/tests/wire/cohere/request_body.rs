@@ -22,6 +22,7 @@ fn assistant(text: Option<&str>, tool_calls: Vec<ToolCall>) -> Message {
     Message::Assistant {
         text: text.map(Into::into),
         tool_calls,
+        reasoning: Vec::new(),
     }
 }
 

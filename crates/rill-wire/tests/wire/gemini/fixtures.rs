@@ -6,17 +6,19 @@
 
 use std::path::PathBuf;
 
-use rill_core::{Completion, FinishReason, StreamEvent, ToolCall};
+use rill_core::{Completion, FinishReason, Reasoning, StreamEvent, ToolCall};
 
 use super::support::{decode_chunks, decode_sse, fold, usage};
 
-const NAMES: [&str; 6] = [
+const NAMES: [&str; 8] = [
     "text_with_usage.sse",
     "text_crlf.sse",
     "parallel_function_calls.sse",
     "thoughts.sse",
     "max_tokens.sse",
     "safety.sse",
+    "thought_signature_function_call.sse",
+    "thought_signature_text.sse",
 ];
 
 fn fixture(name: &str) -> Vec<u8> {
@@ -111,10 +113,13 @@ fn parallel_function_calls() {
             StreamEvent::ToolCallEnd { index },
         ]
     };
+    let signature = "CiwBVKhc7vK0b5bV2cW1m9ZPq0j7Yx0t4uXn9w3d1oGqSgm0bL6eYk1rO7k=";
     let mut expected = vec![
         start("gemini-2.5-flash"),
         text("Checking the weather in Paris and London."),
         StreamEvent::Usage(usage(71, 82, Some(73), None)),
+        // The first call's signature, just before it.
+        StreamEvent::ReasoningSignature(signature.into()),
     ];
     expected.extend(call(0, "Paris"));
     expected.extend(call(1, "London"));
@@ -123,6 +128,10 @@ fn parallel_function_calls() {
         StreamEvent::Finish(FinishReason::ToolCalls),
     ]);
     assert_eq!(events, expected);
+    assert_eq!(
+        fold(&events).reasoning_blocks,
+        [Reasoning::signed("", signature)]
+    );
     assert_eq!(
         fold(&events).tool_calls,
         vec![
@@ -159,12 +168,24 @@ fn thoughts() {
             u(189, 189),
             text("17 + 25 = **42**."),
             u(198, 189),
+            // From the signature-only text part that ends the answer.
+            StreamEvent::ReasoningSignature(
+                "Cp8CAdHtim9hYl4Zq1sN0cX2kq7D3n9bQm5oV8yT1eWcR4uJ0pLk".into()
+            ),
             StreamEvent::Finish(FinishReason::Stop),
         ]
     );
     let completion = fold(&events);
     assert_eq!(completion.text, "17 + 25 = **42**.");
     assert!(completion.reasoning.starts_with("**Adding the numbers**"));
+    // Collected, the signature seals the reasoning before it.
+    assert_eq!(
+        completion.reasoning_blocks,
+        [Reasoning::signed(
+            completion.reasoning.clone(),
+            "Cp8CAdHtim9hYl4Zq1sN0cX2kq7D3n9bQm5oV8yT1eWcR4uJ0pLk"
+        )]
+    );
     // Core's total is Gemini's `totalTokenCount`.
     assert_eq!(completion.usage.map(|u| u.total_tokens()), Some(2259));
 }
@@ -195,6 +216,71 @@ fn safety() {
             text("Sure. The first step is to"),
             StreamEvent::Usage(usage(14, 7, None, None)),
             StreamEvent::Finish(FinishReason::ContentFilter),
+        ]
+    );
+}
+
+/// Gemini 3 signs the first call of a step with parallel calls: the signature comes just
+/// before that call, and nothing signs the second.
+#[test]
+fn thought_signature_function_call() {
+    let events = decode("thought_signature_function_call.sse");
+    let signature = "CiQBcsjafPJ2bW5v0rQ7x1kZ3m9Hn2Ls8dWq4eTg6yUo0pVi7aESeAFyyNp8xK3qLm9Vb2Ts5nHw0dRz7jQk4cY1uPi6oE3gXaB8fN2hM9sL0vT5qW7yU1iO3pA=";
+    let id = |n: u32| format!("call_Zq3nZ8v0Ko2u1dkPqbOYuQk_{n}");
+    let call = |index: u32, city: &str| {
+        [
+            StreamEvent::ToolCallStart {
+                index,
+                id: id(index),
+                name: "get_weather".into(),
+            },
+            StreamEvent::ToolCallDelta {
+                index,
+                arguments: format!(r#"{{"city":"{city}"}}"#),
+            },
+            StreamEvent::ToolCallEnd { index },
+        ]
+    };
+    let mut expected = vec![
+        start("gemini-3-pro-preview"),
+        text("I'll check both cities."),
+        StreamEvent::Usage(usage(88, 148, Some(142), None)),
+        StreamEvent::ReasoningSignature(signature.into()),
+    ];
+    expected.extend(call(0, "Paris"));
+    expected.extend(call(1, "London"));
+    expected.extend([
+        StreamEvent::Usage(usage(88, 180, Some(142), None)),
+        StreamEvent::Finish(FinishReason::ToolCalls),
+    ]);
+    assert_eq!(events, expected);
+    let completion = fold(&events);
+    assert_eq!(completion.reasoning, "");
+    assert_eq!(
+        completion.reasoning_blocks,
+        [Reasoning::signed("", signature)]
+    );
+    assert_eq!(completion.tool_calls.len(), 2);
+}
+
+/// A signature on a text part that more text follows comes out when the text is over,
+/// so the answer's text stays one piece for every client.
+#[test]
+fn thought_signature_text() {
+    let u = |output| StreamEvent::Usage(usage(9, output, Some(51), None));
+    assert_eq!(
+        decode("thought_signature_text.sse"),
+        vec![
+            start("gemini-3-pro-preview"),
+            text("The capital of France"),
+            u(55),
+            text(" is Paris."),
+            u(58),
+            StreamEvent::ReasoningSignature(
+                "CiIBcsjafNq8tW3y0vX5zB1nM4kL7hJ2gF9dS6aP3oI0uY8tR5eW2qQ1mN4bV7cX0zL3kJ6hG9fD2sA5pO8iU1yT4rE7wQ0="
+                    .into()
+            ),
+            StreamEvent::Finish(FinishReason::Stop),
         ]
     );
 }

@@ -179,6 +179,7 @@ fn non_streaming_body() {
         model: Some("upstream-model".into()),
         text: "It is sunny.".into(),
         reasoning: "Look it up.".into(),
+        reasoning_blocks: vec![],
         refusal: String::new(),
         tool_calls: vec![],
         finish_reason: Some(FinishReason::Stop),

@@ -100,6 +100,7 @@ fn full_request_maps_every_honoured_field() {
                     name: "get_weather".into(),
                     arguments: "{\"city\":\"Paris\"}".into()
                 }],
+                reasoning: Vec::new(),
             },
             Message::Tool {
                 tool_call_id: "call_1".into(),
@@ -107,7 +108,8 @@ fn full_request_maps_every_honoured_field() {
             },
             Message::Assistant {
                 text: Some("It is sunny.".into()),
-                tool_calls: vec![]
+                tool_calls: vec![],
+                reasoning: Vec::new(),
             },
         ]
     );

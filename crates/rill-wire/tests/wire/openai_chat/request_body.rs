@@ -23,6 +23,7 @@ fn request() -> ChatRequest {
                     name: "get_weather".into(),
                     arguments: "{\"city\":\"Paris\"}".into(),
                 }],
+                reasoning: Vec::new(),
             },
             Message::Tool {
                 tool_call_id: "call_1".into(),
@@ -31,6 +32,7 @@ fn request() -> ChatRequest {
             Message::Assistant {
                 text: Some("Sunny.".into()),
                 tool_calls: vec![],
+                reasoning: Vec::new(),
             },
         ],
         tools: vec![Tool {

@@ -132,6 +132,53 @@ fn response_body_is_the_streams_last_response_object() {
     }
 }
 
+/// Each reasoning block is an item, its signature the item's `encrypted_content`;
+/// redacted blocks have no place. For an answer whose reasoning came first, the body is
+/// the stream's last Response object.
+#[test]
+fn reasoning_blocks_are_items_with_their_encrypted_content() {
+    use rill_core::{Reasoning, StreamEvent, ToolCallAccumulator};
+    let events = [
+        StreamEvent::ReasoningDelta("Plan.".into()),
+        StreamEvent::ReasoningSignature("enc-1".into()),
+        StreamEvent::ReasoningSignature("enc-2".into()),
+        StreamEvent::ReasoningRedacted("opaque".into()),
+        StreamEvent::TextDelta("Checking.".into()),
+        StreamEvent::ToolCallStart {
+            index: 0,
+            id: "call_a".into(),
+            name: "f".into(),
+        },
+        StreamEvent::ToolCallDelta {
+            index: 0,
+            arguments: "{}".into(),
+        },
+        StreamEvent::Finish(FinishReason::ToolCalls),
+    ];
+    let mut completion = Completion::default();
+    let mut tools = ToolCallAccumulator::default();
+    for event in &events {
+        completion.apply(event.clone(), &mut tools).unwrap();
+    }
+    completion.tool_calls = tools.into_calls();
+    assert_eq!(
+        completion.reasoning_blocks[..2],
+        [
+            Reasoning::signed("Plan.", "enc-1"),
+            Reasoning::signed("", "enc-2")
+        ]
+    );
+    let body = response_body(ID, MODEL, CREATED, &echo(), &completion);
+    let value: Value = serde_json::from_str(&body).unwrap();
+    let pretty = serde_json::to_string_pretty(&value["output"]).unwrap();
+    snapshots().bind(|| insta::assert_snapshot!("openai_responses_body_signatures", pretty));
+    let mut encoder = StreamEncoder::new(ID.into(), MODEL.into(), CREATED, echo());
+    let mut out: Vec<_> = events.iter().flat_map(|e| encoder.encode(e)).collect();
+    out.extend(encoder.finish());
+    let last: Value = serde_json::from_str(&out.last().unwrap().data).unwrap();
+    assert_eq!(last["response"], value);
+}
+
 /// The HTTP error body is Chat Completions' own.
 #[test]
 fn error_bodies() {

@@ -408,3 +408,55 @@ fn malformed_json_is_an_upstream_error() {
     );
     assert!(!decoder.is_done());
 }
+
+/// A reasoning item's `encrypted_content` (sent when the request asked for it) is the
+/// signature of its summary, at the item's `.done`; from `.added` when only that has it.
+#[test]
+fn encrypted_content_is_the_reasoning_signature() {
+    let got = events(&[
+        CREATED,
+        (
+            "response.output_item.added",
+            r#"{"type":"response.output_item.added","output_index":0,"item":{"id":"rs_1","type":"reasoning","summary":[]}}"#,
+        ),
+        (
+            "response.reasoning_summary_text.delta",
+            r#"{"type":"response.reasoning_summary_text.delta","item_id":"rs_1","output_index":0,"summary_index":0,"delta":"Plan."}"#,
+        ),
+        (
+            "response.output_item.done",
+            r#"{"type":"response.output_item.done","output_index":0,"item":{"id":"rs_1","type":"reasoning","summary":[{"type":"summary_text","text":"Plan."}],"encrypted_content":"gAAAA-1"}}"#,
+        ),
+        // Sent whole: the summary comes from `.done`.
+        (
+            "response.output_item.done",
+            r#"{"type":"response.output_item.done","output_index":1,"item":{"id":"rs_2","type":"reasoning","summary":[{"type":"summary_text","text":"One."},{"type":"summary_text","text":"Two."}],"encrypted_content":"gAAAA-2"}}"#,
+        ),
+        (
+            "response.output_item.added",
+            r#"{"type":"response.output_item.added","output_index":2,"item":{"id":"rs_3","type":"reasoning","summary":[],"encrypted_content":"gAAAA-3"}}"#,
+        ),
+        (
+            "response.output_item.done",
+            r#"{"type":"response.output_item.done","output_index":2,"item":{"id":"rs_3","type":"reasoning","summary":[]}}"#,
+        ),
+        // A second `.done` for an item changes nothing.
+        (
+            "response.output_item.done",
+            r#"{"type":"response.output_item.done","output_index":2,"item":{"id":"rs_3","type":"reasoning","summary":[],"encrypted_content":"again"}}"#,
+        ),
+        COMPLETED,
+    ]);
+    assert_eq!(
+        got,
+        vec![
+            start(),
+            StreamEvent::ReasoningDelta("Plan.".into()),
+            StreamEvent::ReasoningSignature("gAAAA-1".into()),
+            StreamEvent::ReasoningDelta("One.\n\nTwo.".into()),
+            StreamEvent::ReasoningSignature("gAAAA-2".into()),
+            StreamEvent::ReasoningSignature("gAAAA-3".into()),
+            StreamEvent::Finish(FinishReason::Stop),
+        ]
+    );
+}

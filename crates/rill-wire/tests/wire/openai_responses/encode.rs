@@ -419,3 +419,41 @@ fn nothing_after_done() {
             .is_empty()
     );
 }
+
+/// A signature is the `encrypted_content` of the reasoning item it ends, or of a
+/// summary-less item of its own; a redacted block has no place in this dialect.
+#[test]
+fn reasoning_signatures_are_encrypted_content() {
+    let events = encode_events(&[
+        start(),
+        StreamEvent::ReasoningDelta("Plan the call.".into()),
+        StreamEvent::ReasoningSignature("enc-1".into()),
+        StreamEvent::ReasoningRedacted("opaque".into()),
+        text("Checking."),
+        StreamEvent::ReasoningSignature("enc-2".into()),
+        call(0, "call_1", "get_weather"),
+        args(0, "{}"),
+        StreamEvent::ToolCallEnd { index: 0 },
+        StreamEvent::Finish(FinishReason::ToolCalls),
+    ]);
+    let out = wire(&events);
+    snapshots().bind(|| insta::assert_snapshot!("openai_responses_reasoning_signatures", out));
+    let last = data(events.last().unwrap());
+    let reasoning: Vec<_> = last["response"]["output"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|item| item["type"] == "reasoning")
+        .map(|item| (item["summary"].clone(), item["encrypted_content"].clone()))
+        .collect();
+    assert_eq!(
+        reasoning,
+        [
+            (
+                serde_json::json!([{"type": "summary_text", "text": "Plan the call."}]),
+                serde_json::json!("enc-1")
+            ),
+            (serde_json::json!([]), serde_json::json!("enc-2")),
+        ]
+    );
+}

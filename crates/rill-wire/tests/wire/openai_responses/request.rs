@@ -1,7 +1,8 @@
 //! Request parsing: the happy paths and every error case, with message and `param`.
 
 use rill_core::{
-    ChatRequest, ErrorKind, Message, ResponseFormat, Sampling, Tool, ToolCall, ToolChoice,
+    ChatRequest, ErrorKind, Message, Reasoning, ResponseFormat, Sampling, Tool, ToolCall,
+    ToolChoice,
 };
 use rill_wire::openai_responses::{Echo, ParsedRequest, parse_request};
 use serde_json::json;
@@ -122,6 +123,7 @@ fn full_request_maps_every_honoured_field() {
             Message::Assistant {
                 text: Some("Checking.".into()),
                 tool_calls: vec![weather("call_1", "Paris"), weather("call_2", "Rome")],
+                reasoning: vec![Reasoning::signed("Two calls.", "gAAA")],
             },
             Message::Tool {
                 tool_call_id: "call_1".into(),
@@ -133,7 +135,8 @@ fn full_request_maps_every_honoured_field() {
             },
             Message::Assistant {
                 text: Some("Paris is".into()),
-                tool_calls: vec![]
+                tool_calls: vec![],
+                reasoning: Vec::new(),
             },
         ]
     );
@@ -217,7 +220,8 @@ fn small_mappings() {
                 id: "c".into(),
                 name: "f".into(),
                 arguments: "".into()
-            }]
+            }],
+            reasoning: Vec::new(),
         }
     );
     // Nulls mean "not given"; a UTF-8 BOM is tolerated.
@@ -626,4 +630,62 @@ fn official_sdk_bodies_parse() {
         }]
     );
     assert_eq!(parsed[2].request.sampling.max_tokens, Some(16));
+}
+
+/// A reasoning item belongs to the assistant message or call after it, or, when what
+/// follows is not the assistant's, to the assistant message before it.
+#[test]
+fn reasoning_items_join_the_assistant_turn_they_belong_to() {
+    let input = json!([
+        {"role": "user", "content": "Weather?"},
+        {"type": "reasoning", "id": "rs_1", "summary": [
+            {"type": "summary_text", "text": "First."},
+            {"type": "summary_text", "text": "Second."}
+        ], "encrypted_content": "enc-1"},
+        {"type": "function_call", "call_id": "c1", "name": "f", "arguments": "{}"},
+        {"type": "function_call_output", "call_id": "c1", "output": "ok"},
+        {"type": "message", "role": "assistant", "content": "Done."},
+        {"type": "reasoning", "summary": [], "encrypted_content": "enc-2"},
+        {"type": "reasoning", "summary": [], "content": [{"type": "reasoning_text", "text": "raw"}]},
+        {"type": "reasoning", "summary": []},
+        {"role": "user", "content": "Thanks"},
+        {"type": "reasoning", "summary": [], "encrypted_content": "enc-3"}
+    ]);
+    let parsed = ok(&json!({"model": "m", "input": input}));
+    let call = ToolCall {
+        id: "c1".into(),
+        name: "f".into(),
+        arguments: "{}".into(),
+    };
+    assert_eq!(
+        parsed.request.messages,
+        vec![
+            user("Weather?"),
+            Message::Assistant {
+                text: None,
+                tool_calls: vec![call],
+                reasoning: vec![Reasoning::signed("First.\n\nSecond.", "enc-1")],
+            },
+            Message::Tool {
+                tool_call_id: "c1".into(),
+                text: "ok".into(),
+            },
+            Message::Assistant {
+                text: Some("Done.".into()),
+                tool_calls: vec![],
+                reasoning: vec![Reasoning::signed("", "enc-2"), Reasoning::unsigned("raw")],
+            },
+            user("Thanks"),
+            Message::Assistant {
+                text: None,
+                tool_calls: vec![],
+                reasoning: vec![Reasoning::signed("", "enc-3")],
+            },
+        ]
+    );
+    err_json(
+        &json!({"model": "m", "input": [{"type": "reasoning", "summary": [], "encrypted_content": "e"}]}),
+        "`input` must contain at least one message, function call or output",
+        Some("input"),
+    );
 }

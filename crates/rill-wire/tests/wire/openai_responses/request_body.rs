@@ -4,7 +4,9 @@
 //! independently of the code under test).
 
 use proptest::prelude::*;
-use rill_core::{ChatRequest, Message, ResponseFormat, Sampling, Tool, ToolCall, ToolChoice};
+use rill_core::{
+    ChatRequest, Message, Reasoning, ResponseFormat, Sampling, Tool, ToolCall, ToolChoice,
+};
 use rill_wire::openai_responses::{parse_request, request_body};
 use serde_json::json;
 
@@ -33,6 +35,7 @@ fn request() -> ChatRequest {
             Message::Assistant {
                 text: Some("Checking.".into()),
                 tool_calls: vec![weather_call()],
+                reasoning: Vec::new(),
             },
             Message::Tool {
                 tool_call_id: "call_1".into(),
@@ -41,6 +44,7 @@ fn request() -> ChatRequest {
             Message::Assistant {
                 text: Some("Sunny.".into()),
                 tool_calls: vec![],
+                reasoning: Vec::new(),
             },
         ],
         tools: vec![Tool {
@@ -99,12 +103,26 @@ fn tool_call() -> impl Strategy<Value = ToolCall> {
         })
 }
 
+/// Signed blocks (what goes upstream), unsigned and redacted ones (what does not).
+fn reasoning() -> impl Strategy<Value = Vec<Reasoning>> {
+    let block = prop_oneof![
+        3 => (text(), "[A-Za-z0-9+/=_-]{1,12}").prop_map(|(text, sig)| Reasoning::signed(text, sig)),
+        1 => text().prop_map(Reasoning::unsigned),
+        1 => "[A-Za-z0-9+/=]{1,12}".prop_map(|data| Reasoning::Redacted { data }),
+    ];
+    prop::collection::vec(block, 0..3)
+}
+
 fn message() -> impl Strategy<Value = Message> {
     prop_oneof![
         1 => text().prop_map(|text| Message::System { text }),
         4 => text().prop_map(|text| Message::User { text }),
-        4 => (prop::option::of(text()), prop::collection::vec(tool_call(), 0..3))
-            .prop_map(|(text, tool_calls)| Message::Assistant { text, tool_calls }),
+        4 => (prop::option::of(text()), prop::collection::vec(tool_call(), 0..3), reasoning())
+            .prop_map(|(text, tool_calls, reasoning)| Message::Assistant {
+                text,
+                tool_calls,
+                reasoning,
+            }),
         2 => ("call_[a-z0-9]{1,6}", text())
             .prop_map(|(tool_call_id, text)| Message::Tool { tool_call_id, text }),
     ]
@@ -209,28 +227,43 @@ fn chat_request() -> impl Strategy<Value = ChatRequest> {
 fn normalised(request: &ChatRequest) -> ChatRequest {
     let mut messages: Vec<Message> = Vec::new();
     for message in &request.messages {
-        match message {
-            // An assistant without text sends only its calls: they join the assistant
-            // message before them, if there is one.
-            Message::Assistant {
-                text: None,
-                tool_calls,
-            } if !tool_calls.is_empty() => match messages.last_mut() {
+        let Message::Assistant {
+            text,
+            tool_calls,
+            reasoning,
+        } = message
+        else {
+            messages.push(message.clone());
+            continue;
+        };
+        // Only signed reasoning is sent, as items before the text and calls.
+        let reasoning: Vec<Reasoning> = reasoning
+            .iter()
+            .filter(|block| block.signature().is_some())
+            .cloned()
+            .collect();
+        match (text, messages.last_mut()) {
+            // An assistant without text sends only its reasoning and calls: they join
+            // the assistant message before them, if there is one.
+            (
+                None,
                 Some(Message::Assistant {
-                    tool_calls: last, ..
-                }) => {
-                    last.extend(tool_calls.iter().cloned());
-                }
-                _ => messages.push(message.clone()),
-            },
-            Message::Assistant {
-                text: None,
-                tool_calls,
-            } => messages.push(Message::Assistant {
-                text: Some(String::new()),
+                    tool_calls: last,
+                    reasoning: before,
+                    ..
+                }),
+            ) if !tool_calls.is_empty() => {
+                last.extend(tool_calls.iter().cloned());
+                before.extend(reasoning);
+            }
+            _ => messages.push(Message::Assistant {
+                // Without text or calls, the message is sent as `""`.
+                text: text
+                    .clone()
+                    .or_else(|| tool_calls.is_empty().then(String::new)),
                 tool_calls: tool_calls.clone(),
+                reasoning,
             }),
-            other => messages.push(other.clone()),
         }
     }
     ChatRequest {

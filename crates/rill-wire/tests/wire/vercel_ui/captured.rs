@@ -5,7 +5,7 @@
 use std::fs;
 use std::path::Path;
 
-use rill_core::{Message, ToolCall};
+use rill_core::{Message, Reasoning, ToolCall};
 use rill_wire::vercel_ui::parse_request;
 use serde_json::Value;
 
@@ -17,6 +17,7 @@ fn assistant(text: &str, tool_calls: Vec<ToolCall>) -> Message {
     Message::Assistant {
         text: Some(text.into()),
         tool_calls,
+        reasoning: Vec::new(),
     }
 }
 
@@ -58,11 +59,15 @@ fn expected() -> Vec<(Vec<Message>, Option<&'static str>)> {
         ],
     ]
     .concat();
-    // The reasoning part of the third answer is not for the model.
+    // The third answer's reasoning part comes back with it (unsigned: nothing sealed it).
     let third = [
         second.clone(),
         vec![
-            assistant("Tomorrow looks similar.", vec![]),
+            Message::Assistant {
+                text: Some("Tomorrow looks similar.".into()),
+                tool_calls: vec![],
+                reasoning: vec![Reasoning::unsigned("The user asks about tomorrow.")],
+            },
             user("Thanks!"),
         ],
     ]

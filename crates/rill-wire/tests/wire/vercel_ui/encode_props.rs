@@ -25,6 +25,9 @@ fn event() -> impl Strategy<Value = StreamEvent> {
         2 => Just(StreamEvent::Start { model: "m".into() }),
         6 => piece.clone().prop_map(|s| StreamEvent::TextDelta(s.into())),
         4 => piece.clone().prop_map(|s| StreamEvent::ReasoningDelta(s.into())),
+        2 => prop_oneof![Just(""), Just("sig")]
+            .prop_map(|s| StreamEvent::ReasoningSignature(s.into())),
+        1 => Just(StreamEvent::ReasoningRedacted("data".into())),
         2 => piece.clone().prop_map(|s| StreamEvent::RefusalDelta(s.into())),
         4 => (
             0u32..3,
@@ -68,6 +71,8 @@ struct Client {
     seen_calls: BTreeSet<String>,
     text: String,
     reasoning: String,
+    /// `providerMetadata.rill` of every reasoning part that ended with one.
+    sealed: Vec<Value>,
 }
 
 impl Client {
@@ -107,6 +112,9 @@ impl Client {
                 match (kind.ends_with("-end"), block) {
                     (true, _) => {
                         self.open.remove(&id("id"));
+                        if let Some(rill) = chunk.pointer("/providerMetadata/rill") {
+                            self.sealed.push(rill.clone());
+                        }
                     }
                     (false, "text") => self.text.push_str(delta),
                     (false, _) => self.reasoning.push_str(delta),
@@ -163,18 +171,27 @@ proptest! {
         }
         prop_assert!(client.ended, "the stream must end in finish, error or abort");
 
-        // The text and reasoning before the first terminal event all arrive.
+        // The text, reasoning, signatures and redacted blocks before the first terminal
+        // event all arrive, in order.
         let mut text = String::new();
         let mut reasoning = String::new();
+        let mut sealed = Vec::new();
         for event in &events {
             match event {
                 StreamEvent::TextDelta(t) | StreamEvent::RefusalDelta(t) => text.push_str(t),
                 StreamEvent::ReasoningDelta(t) => reasoning.push_str(t),
+                StreamEvent::ReasoningSignature(s) if !s.is_empty() => {
+                    sealed.push(serde_json::json!({"signature": s}));
+                }
+                StreamEvent::ReasoningRedacted(d) => {
+                    sealed.push(serde_json::json!({"redactedData": d}));
+                }
                 e if e.is_terminal() => break,
                 _ => {}
             }
         }
         prop_assert_eq!(client.text, text);
         prop_assert_eq!(client.reasoning, reasoning);
+        prop_assert_eq!(client.sealed, sealed);
     }
 }

@@ -1,6 +1,6 @@
 //! Request parsing: the happy paths and every error case, with message and `param`.
 
-use rill_core::{ChatRequest, ErrorKind, Message, Sampling, ToolCall};
+use rill_core::{ChatRequest, ErrorKind, Message, Reasoning, Sampling, ToolCall};
 use rill_wire::vercel_ui::{ParsedRequest, parse_request};
 use serde_json::{Value, json};
 
@@ -140,7 +140,9 @@ fn roles_and_text_parts() {
             user_msg("Hi there"),
             Message::Assistant {
                 text: Some("Hello!".into()),
-                tool_calls: vec![]
+                tool_calls: vec![],
+                // Other providers' metadata is not read: unsigned.
+                reasoning: vec![Reasoning::unsigned("Greet back.")],
             },
             user_msg(""),
         ]
@@ -176,6 +178,7 @@ fn multi_turn_with_tool_outputs_and_steps() {
             Message::Assistant {
                 text: Some("Let me check both.".into()),
                 tool_calls: vec![weather("call_paris", "Paris"), weather("call_rome", "Rome")],
+                reasoning: Vec::new(),
             },
             Message::Tool {
                 tool_call_id: "call_paris".into(),
@@ -192,6 +195,7 @@ fn multi_turn_with_tool_outputs_and_steps() {
                     name: "lookup".into(),
                     arguments: r#"{"q":1}"#.into()
                 }],
+                reasoning: Vec::new(),
             },
             Message::Tool {
                 tool_call_id: "call_x".into(),
@@ -237,6 +241,7 @@ fn tool_part_details() {
                     call("c", "f", "{\"x\":1}"),
                     call("f", "f", "[1]"),
                 ],
+                reasoning: Vec::new(),
             },
             tool("a", "null"),
             tool("b", "error"),
@@ -244,6 +249,58 @@ fn tool_part_details() {
             tool("f", "[true,null]"),
             user_msg("next"),
         ]
+    );
+}
+
+/// What rill's stream put in `providerMetadata.rill` comes back as the step's reasoning.
+#[test]
+fn reasoning_parts_bring_back_their_signatures() {
+    let parsed = ok(&assistant_parts(json!([
+        {"type": "step-start"},
+        {"type": "reasoning", "text": "Think.", "state": "done",
+         "providerMetadata": {"rill": {"signature": "sig-1"}, "other": {"x": 1}}},
+        {"type": "reasoning", "text": "", "providerMetadata": {"rill": {"redactedData": "opaque"}}},
+        {"type": "text", "text": "Checking."},
+        {"type": "reasoning", "text": "", "providerMetadata": {"rill": {"signature": "sig-2"}}},
+        {"type": "tool-get_weather", "toolCallId": "c1", "state": "output-available",
+         "input": {"city": "Paris"}, "output": "sunny"},
+        {"type": "step-start"},
+        {"type": "reasoning", "text": "", "providerMetadata": {"rill": {"signature": ""}}},
+        {"type": "text", "text": "Sunny."}
+    ])));
+    assert_eq!(
+        parsed.request.messages,
+        vec![
+            user_msg("q"),
+            Message::Assistant {
+                text: Some("Checking.".into()),
+                tool_calls: vec![weather("c1", "Paris")],
+                reasoning: vec![
+                    Reasoning::signed("Think.", "sig-1"),
+                    Reasoning::Redacted {
+                        data: "opaque".into()
+                    },
+                    Reasoning::signed("", "sig-2"),
+                ],
+            },
+            Message::Tool {
+                tool_call_id: "c1".into(),
+                text: "sunny".into(),
+            },
+            Message::Assistant {
+                text: Some("Sunny.".into()),
+                tool_calls: vec![],
+                reasoning: vec![],
+            },
+            user_msg("next"),
+        ]
+    );
+    err_json(
+        &assistant_parts(json!([
+            {"type": "reasoning", "text": "", "providerMetadata": {"rill": {"signature": 5}}}
+        ])),
+        "invalid type for `messages[1].parts[0].providerMetadata.rill.signature`: expected a string, got an integer",
+        Some("messages[1].parts[0].providerMetadata.rill.signature"),
     );
 }
 

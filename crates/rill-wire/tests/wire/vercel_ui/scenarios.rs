@@ -170,6 +170,24 @@ pub fn all() -> Vec<Scenario> {
                 finish(FinishReason::ToolCalls),
             ],
         },
+        // Signed reasoning, a redacted block, and a signature of its own before a call
+        // (Gemini signs the call): each ends a reasoning part with `providerMetadata`.
+        Scenario {
+            name: "signed_reasoning",
+            encoder: fresh("msg-signed"),
+            events: vec![
+                start(),
+                reasoning("Checking the forecast."),
+                StreamEvent::ReasoningSignature("sig-forecast".into()),
+                StreamEvent::ReasoningRedacted("opaque-data".into()),
+                text("Let me look."),
+                StreamEvent::ReasoningSignature("sig-call".into()),
+                call(0, "call_paris", "get_weather"),
+                args(0, "{\"city\":\"Paris\"}"),
+                end(0),
+                finish(FinishReason::ToolCalls),
+            ],
+        },
         // Only for clients on ai >= 5.0.92; ai@5.0.0 must refuse it.
         Scenario {
             name: "finish_reason",

@@ -63,9 +63,9 @@ const STRICT: &[(&str, &[&str], &[&str])] = &[
     ("text-start", &["id"], &[]),
     ("text-delta", &["id", "delta"], &[]),
     ("text-end", &["id"], &[]),
-    ("reasoning-start", &["id"], &[]),
-    ("reasoning-delta", &["id", "delta"], &[]),
-    ("reasoning-end", &["id"], &[]),
+    ("reasoning-start", &["id"], &["providerMetadata"]),
+    ("reasoning-delta", &["id", "delta"], &["providerMetadata"]),
+    ("reasoning-end", &["id"], &["providerMetadata"]),
     ("tool-input-start", &["toolCallId", "toolName"], &[]),
     ("tool-input-delta", &["toolCallId", "inputTextDelta"], &[]),
     (
@@ -110,6 +110,18 @@ pub fn assert_strict(payload: &str) {
             assert!(
                 object[*key].is_string(),
                 "`{key}` must be a string: {payload}"
+            );
+        }
+    }
+    // `providerMetadataSchema`: `{provider: {key: JSON}}`.
+    if let Some(metadata) = object.get("providerMetadata") {
+        let providers = metadata
+            .as_object()
+            .unwrap_or_else(|| panic!("`providerMetadata` must be an object: {payload}"));
+        for (provider, values) in providers {
+            assert!(
+                values.is_object(),
+                "`providerMetadata.{provider}` must be an object: {payload}"
             );
         }
     }
