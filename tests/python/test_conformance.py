@@ -11,8 +11,8 @@ official clients.
   stream helper), `anthropic` (Messages through its stream helper, thinking enabled), and
   the `ai` package's `DefaultChatTransport` + `readUIMessageStream` (both the strict
   5.0.0 and the newest pinned version) for the UI message stream.
-- Each client's reading is brought to one shape (text, reasoning, refusal, tool calls
-  with parsed arguments, finish reason, usage, error) and must equal the case's
+- Each client's reading is brought to one shape (text, reasoning, reasoning signatures,
+  refusal, tool calls with parsed arguments, finish reason, usage, error) and must equal the case's
   `expect`, as far as the dialect can carry it (`project` says where it cannot, and why).
 
 `expect` was read from each stream file independently of rill, following the dialects'
@@ -119,10 +119,13 @@ def ui_readings(gateway):
 # ---- one shape for every reading -------------------------------------------------------
 
 
-def reading(text="", reasoning="", refusal="", tool_calls=(), finish=None, usage=None, error=False):
+def reading(
+    text="", reasoning="", signatures=(), refusal="", tool_calls=(), finish=None, usage=None, error=False
+):
     return {
         "text": text,
         "reasoning": reasoning,
+        "signatures": list(signatures),
         "refusal": refusal,
         "tool_calls": list(tool_calls),
         "finish": finish,
@@ -209,7 +212,7 @@ def read_responses(url, model):
     if response is None:
         return reading(text=streamed_text, error=error)
     text = refusal = reasoning = ""
-    calls = []
+    calls, signatures = [], []
     for item in response.output:
         if item.type == "message":
             for part in item.content:
@@ -219,6 +222,8 @@ def read_responses(url, model):
                     refusal += part.refusal
         elif item.type == "reasoning":
             reasoning += "\n\n".join(s.text for s in item.summary)
+            if item.encrypted_content:
+                signatures.append(item.encrypted_content)
         elif item.type == "function_call":
             calls.append(call_from_text(item.name, item.arguments))
     if response.status == "completed":
@@ -232,6 +237,7 @@ def read_responses(url, model):
     return reading(
         text=text,
         reasoning=reasoning,
+        signatures=signatures,
         refusal=refusal,
         tool_calls=calls,
         finish=finish,
@@ -274,12 +280,14 @@ def read_messages(url, model):
             error = True
             message = stream.current_message_snapshot
     text = reasoning = ""
-    calls = []
+    calls, signatures = [], []
     for block in message.content:
         if block.type == "text":
             text += block.text
         elif block.type == "thinking":
             reasoning += block.thinking
+            if block.signature:
+                signatures.append(block.signature)
         elif block.type == "tool_use":
             calls.append({"name": block.name, "input": block.input})
     u = message.usage
@@ -287,6 +295,7 @@ def read_messages(url, model):
     return reading(
         text=text,
         reasoning=reasoning,
+        signatures=signatures,
         tool_calls=calls,
         finish=None if error else ANTHROPIC_FINISH.get(message.stop_reason),
         usage=None
@@ -306,13 +315,16 @@ UI_FINISH = {"stop": "stop", "length": "length", "tool-calls": "tool_calls", "co
 
 def read_ui(result):
     text = reasoning = ""
-    calls = []
+    calls, signatures = [], []
     for part in result["parts"]:
         kind = part["type"]
         if kind == "text":
             text += part["text"]
         elif kind == "reasoning":
             reasoning += part["text"]
+            signature = ((part.get("providerMetadata") or {}).get("rill") or {}).get("signature")
+            if signature:
+                signatures.append(signature)
         elif kind.startswith("tool-") or kind == "dynamic-tool":
             name = part.get("toolName") or kind[len("tool-") :]
             if part["state"] == "output-error":
@@ -324,6 +336,7 @@ def read_ui(result):
     return reading(
         text=text,
         reasoning=reasoning,
+        signatures=signatures,
         tool_calls=calls,
         finish=UI_FINISH.get(metadata.get("finishReason")),
         usage=u
@@ -352,6 +365,9 @@ def project(expect, dialect):
             call = {"name": call["name"], "error": True}
         calls.append(call)
     e["tool_calls"] = calls
+    if dialect == "chat":
+        # Chat Completions has no field for reasoning signatures.
+        e["signatures"] = []
     if dialect != "messages" and e["finish"] == "stop_sequence":
         # Only Messages tells a stop sequence from a natural stop.
         e["finish"] = "stop"
