@@ -17,6 +17,8 @@ pub enum ErrorKind {
     Permission,
     /// The model, route or resource does not exist.
     NotFound,
+    /// The resource existed but is gone for good (a stream past its replay window).
+    Gone,
     /// The route exists but not for this HTTP method.
     MethodNotAllowed,
     /// The request body is larger than the configured limit.
@@ -43,6 +45,7 @@ impl ErrorKind {
             Self::Authentication => 401,
             Self::Permission => 403,
             Self::NotFound => 404,
+            Self::Gone => 410,
             Self::MethodNotAllowed => 405,
             Self::RequestTooLarge => 413,
             Self::RateLimited => 429,
@@ -61,6 +64,7 @@ impl ErrorKind {
             Self::Authentication => "authentication",
             Self::Permission => "permission",
             Self::NotFound => "not_found",
+            Self::Gone => "gone",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::RequestTooLarge => "request_too_large",
             Self::RateLimited => "rate_limited",
@@ -79,6 +83,7 @@ impl ErrorKind {
             401 => Self::Authentication,
             403 => Self::Permission,
             404 => Self::NotFound,
+            410 => Self::Gone,
             405 => Self::MethodNotAllowed,
             413 => Self::RequestTooLarge,
             408 | 504 => Self::Timeout,
@@ -171,6 +176,7 @@ mod tests {
             ErrorKind::Authentication,
             ErrorKind::Permission,
             ErrorKind::NotFound,
+            ErrorKind::Gone,
             ErrorKind::MethodNotAllowed,
             ErrorKind::RequestTooLarge,
             ErrorKind::RateLimited,

@@ -17,7 +17,9 @@ pub(crate) fn for_client(name: &str, error: Error, key: Option<&SecretString>) -
     };
     match error.kind {
         ErrorKind::Authentication | ErrorKind::Permission => operator("refused rill's credentials"),
-        ErrorKind::NotFound | ErrorKind::MethodNotAllowed => operator("does not serve this model"),
+        ErrorKind::NotFound | ErrorKind::Gone | ErrorKind::MethodNotAllowed => {
+            operator("does not serve this model")
+        }
         ErrorKind::Internal => operator("failed"),
         _ => error,
     }

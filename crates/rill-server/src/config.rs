@@ -8,6 +8,8 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use rill_providers::ScriptConfig;
 use serde::{Deserialize, Serialize};
 
+use crate::session::SessionsConfig;
+
 /// The whole configuration. Every key has a default, so no file is needed at all.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
@@ -17,6 +19,8 @@ pub struct Config {
     pub engine: EngineConfig,
     /// The models clients may ask for. Empty: the embedded model, named `smollm2`.
     pub models: Vec<ModelConfig>,
+    /// Streams: how long they can be resumed, the disconnect grace period, heartbeats.
+    pub sessions: SessionsConfig,
 }
 
 /// The embedded engine. It loads only when some model uses it.

@@ -8,6 +8,8 @@ use rill_core::Error;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
     OpenAiChat,
+    /// OpenAI Responses: the same error bodies as Chat Completions.
+    OpenAiResponses,
     Anthropic,
     /// The Vercel AI SDK UI message stream (`useChat`): errors are plain text.
     VercelUi,
@@ -19,6 +21,8 @@ impl Dialect {
     pub fn of_path(path: &str) -> Self {
         if path == "/v1/messages" || path.starts_with("/v1/messages/") {
             Self::Anthropic
+        } else if path == "/v1/responses" || path.starts_with("/v1/responses/") {
+            Self::OpenAiResponses
         } else if path == "/api/chat" || path.starts_with("/api/chat/") {
             Self::VercelUi
         } else {
@@ -53,7 +57,7 @@ impl IntoResponse for ApiError {
             tracing::debug!(kind = self.error.kind.as_str(), message = %self.error.message, "request refused");
         }
         let (body, content_type) = match self.dialect {
-            Dialect::OpenAiChat => (
+            Dialect::OpenAiChat | Dialect::OpenAiResponses => (
                 rill_wire::openai_chat::error_body(&self.error),
                 "application/json",
             ),

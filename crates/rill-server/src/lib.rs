@@ -3,16 +3,19 @@
 //! [`app`] builds the whole axum [`Router`](axum::Router) from an [`AppState`], so tests
 //! drive it in-process or on an ephemeral port exactly as `rill serve` does. Handlers are
 //! thin: parse the dialect's request into a core [`ChatRequest`](rill_core::ChatRequest),
-//! start a provider, and encode core events back into the dialect, written and flushed
-//! one SSE frame per event. Nothing is buffered between provider and socket: the response
-//! body polls the provider stream directly, so a client disconnect drops the stream and
-//! with it the generation.
+//! start a provider, and hand its stream to a session (`session`): the generation
+//! belongs to the session, and responses subscribe to it, each encoding the session's
+//! events into its dialect as they come, frame by numbered frame. Nothing is buffered
+//! between provider and socket beyond the session's own log, which is what lets a client
+//! resume; a disconnect cancels the generation at once unless the request asked to be
+//! resumable.
 
 mod config;
 mod error;
 mod metrics;
 mod models;
 mod routes;
+mod session;
 mod shutdown;
 mod sse;
 mod state;
@@ -21,6 +24,7 @@ pub use config::{Config, ConfigError, EngineConfig, ModelConfig, ProviderKind, S
 pub use metrics::Metrics;
 pub use models::{BuildError, ModelEntry, ModelRegistry};
 pub use routes::app;
+pub use session::SessionsConfig;
 pub use shutdown::Shutdown;
 pub use state::AppState;
 

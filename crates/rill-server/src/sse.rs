@@ -1,47 +1,55 @@
-//! Streaming responses: core events in, one flushed SSE frame per event out.
-
-use std::convert::Infallible;
+//! Streaming responses: a session's frames, each written and flushed as soon as it
+//! exists, and the dialect encoders that make them.
 
 use axum::body::Body;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderName, HeaderValue, header};
 use axum::response::Response;
-use bytes::Bytes;
-use futures_util::StreamExt;
-use rill_core::{Error, ErrorKind, EventStream, StreamEvent};
-use rill_sse::Frame;
-use tokio_util::sync::CancellationToken;
+use rill_core::StreamEvent;
 
-/// Turns core events into one dialect's SSE bytes. One instance per response.
+use crate::session::Subscription;
+
+/// The header that names a stream's id, for `GET /v1/streams/{id}` and its cancel.
+pub const STREAM_ID_HEADER: HeaderName = HeaderName::from_static("x-rill-stream-id");
+
+/// One SSE event's content before framing: its `event:` name, if the dialect names its
+/// events, and its data. The subscriber adds the `id:`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payload {
+    pub event: Option<&'static str>,
+    pub data: String,
+}
+
+/// Turns core events into one dialect's SSE payloads. One instance per subscriber; it
+/// must be deterministic (the same events give the same payloads), which is what makes a
+/// replay after a reconnect give the same frames.
 pub trait DialectEncoder: Send + 'static {
-    /// Appends the frames for `event` to `out` (possibly none).
-    fn encode(&mut self, event: &StreamEvent, out: &mut String);
-    /// Appends the closing frames after the last event (e.g. `data: [DONE]`).
-    fn finish(&mut self, out: &mut String);
+    /// Appends the payloads for `event` to `out` (possibly none).
+    fn encode(&mut self, event: &StreamEvent, out: &mut Vec<Payload>);
+    /// Appends the closing payloads after the last event (e.g. `data: [DONE]`).
+    fn finish(&mut self, out: &mut Vec<Payload>);
 }
 
 /// A dialect's stateful encoder (in `rill-wire`): core events in, payloads out.
 pub trait WireEncoder: Send + 'static {
-    type Payload: IntoFrame;
+    type Payload: Into<Payload>;
     fn encode(&mut self, event: &StreamEvent) -> Vec<Self::Payload>;
     fn finish(&mut self) -> Vec<Self::Payload>;
 }
 
-/// One payload as an SSE frame.
-pub trait IntoFrame {
-    fn encode_into(&self, out: &mut String);
-}
-
 /// Data-only dialects (OpenAI Chat, the AI SDK UI stream): `data: <payload>`.
-impl IntoFrame for String {
-    fn encode_into(&self, out: &mut String) {
-        Frame::data(self).encode_into(out);
+impl From<String> for Payload {
+    fn from(data: String) -> Self {
+        Self { event: None, data }
     }
 }
 
 /// Named-event dialects (Anthropic Messages, OpenAI Responses): `event:` and `data:`.
-impl IntoFrame for rill_wire::SseEvent {
-    fn encode_into(&self, out: &mut String) {
-        Frame::data(&self.data).event(self.event).encode_into(out);
+impl From<rill_wire::SseEvent> for Payload {
+    fn from(event: rill_wire::SseEvent) -> Self {
+        Self {
+            event: Some(event.event),
+            data: event.data,
+        }
     }
 }
 
@@ -49,16 +57,12 @@ impl IntoFrame for rill_wire::SseEvent {
 pub struct Framed<E>(pub E);
 
 impl<E: WireEncoder> DialectEncoder for Framed<E> {
-    fn encode(&mut self, event: &StreamEvent, out: &mut String) {
-        for payload in self.0.encode(event) {
-            payload.encode_into(out);
-        }
+    fn encode(&mut self, event: &StreamEvent, out: &mut Vec<Payload>) {
+        out.extend(self.0.encode(event).into_iter().map(Into::into));
     }
 
-    fn finish(&mut self, out: &mut String) {
-        for payload in self.0.finish() {
-            payload.encode_into(out);
-        }
+    fn finish(&mut self, out: &mut Vec<Payload>) {
+        out.extend(self.0.finish().into_iter().map(Into::into));
     }
 }
 
@@ -84,23 +88,11 @@ wire_encoder! {
     rill_wire::vercel_ui::StreamEncoder => String,
 }
 
-/// An SSE response that polls `stream` directly: every event is encoded and handed to
-/// hyper as its own body frame, so it is written as soon as it exists. When the client
-/// goes away hyper drops the body, which drops `stream` and stops the generation. When
-/// `abort` fires (shutdown deadline), the client gets a final error event instead.
-pub fn response(
-    stream: EventStream,
-    encoder: impl DialectEncoder,
-    abort: CancellationToken,
-) -> Response {
-    let state = State {
-        stream: Some(stream),
-        encoder,
-        abort,
-        out: String::new(),
-    };
-    let body = futures_util::stream::unfold(state, State::next_frame);
-    let mut response = Response::new(Body::from_stream(body));
+/// The SSE response of `subscription`: its frames as they come, the stream's id in
+/// `x-rill-stream-id`, and the session's own headers.
+pub fn response(subscription: Subscription) -> Response {
+    let session = std::sync::Arc::clone(subscription.session());
+    let mut response = Response::new(Body::from_stream(subscription.into_body()));
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
@@ -108,56 +100,11 @@ pub fn response(
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    if let Ok(id) = HeaderValue::from_str(session.id()) {
+        headers.insert(STREAM_ID_HEADER, id);
+    }
+    for (name, value) in session.headers() {
+        headers.insert(name.clone(), value.clone());
+    }
     response
-}
-
-struct State<E> {
-    /// `None` once the stream has ended and the closing frames were written.
-    stream: Option<EventStream>,
-    encoder: E,
-    abort: CancellationToken,
-    out: String,
-}
-
-impl<E> Drop for State<E> {
-    fn drop(&mut self) {
-        if self.stream.is_some() {
-            // hyper dropped the body before the stream ended: the client went away.
-            tracing::info!("client disconnected; generation cancelled");
-        }
-    }
-}
-
-impl<E: DialectEncoder> State<E> {
-    async fn next_frame(mut self) -> Option<(Result<Bytes, Infallible>, Self)> {
-        loop {
-            let stream = self.stream.as_mut()?;
-            let event = tokio::select! {
-                biased;
-                () = self.abort.cancelled() => Some(StreamEvent::Error(
-                    Error::new(ErrorKind::Overloaded, "the server is shutting down; retry the request"),
-                )),
-                event = stream.next() => event,
-            };
-            match event {
-                Some(event) => {
-                    let terminal = matches!(event, StreamEvent::Error(_));
-                    self.encoder.encode(&event, &mut self.out);
-                    if terminal {
-                        // Nothing follows an error; close the response now.
-                        self.encoder.finish(&mut self.out);
-                        self.stream = None;
-                    }
-                }
-                None => {
-                    self.encoder.finish(&mut self.out);
-                    self.stream = None;
-                }
-            }
-            if !self.out.is_empty() {
-                let frame = Bytes::from(std::mem::take(&mut self.out));
-                return Some((Ok(frame), self));
-            }
-        }
-    }
 }

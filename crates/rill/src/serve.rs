@@ -24,7 +24,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let registry = ModelRegistry::from_config(&config).await?;
     let names: Vec<&str> = registry.entries().iter().map(|e| e.name.as_str()).collect();
     tracing::info!(models = ?names, "models ready");
-    run(AppState::new(config.server, registry)).await
+    run(AppState::new(config.server, registry).with_sessions(config.sessions)).await
 }
 
 pub async fn fetch() -> anyhow::Result<()> {

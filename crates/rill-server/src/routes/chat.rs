@@ -2,22 +2,23 @@
 
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::http::header;
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use rill_core::{collect, terminated};
 use rill_wire::openai_chat::{self, StreamEncoder};
 
-use super::common::{body_or_error, new_id, run_to_completion, unix_now};
-use crate::error::ApiError;
-use crate::sse::{self, Framed};
+use super::common::{body_or_error, new_id, run_to_completion, stream_response, unix_now};
+use crate::error::{ApiError, Dialect};
+use crate::sse::Framed;
 use crate::state::AppState;
 
 pub async fn completions(
     State(state): State<AppState>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    match handle(state, body).await {
+    match handle(state, &headers, body).await {
         Ok(response) => response,
         Err(error) => ApiError::openai(error).into_response(),
     }
@@ -25,6 +26,7 @@ pub async fn completions(
 
 async fn handle(
     state: AppState,
+    headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, rill_core::Error> {
     let body = body_or_error(body, state.server.max_body_bytes)?;
@@ -38,8 +40,22 @@ async fn handle(
 
     let stream = terminated(state.metrics.meter(provider.start(request).await?));
     if parsed.stream {
-        let encoder = Framed(StreamEncoder::new(id, model, created, parsed.include_usage));
-        return Ok(sse::response(stream, encoder, abort));
+        let include_usage = parsed.include_usage;
+        let (sid, smodel) = (id.clone(), model);
+        let encoder = Box::new(move || {
+            let encoder = StreamEncoder::new(sid.clone(), smodel.clone(), created, include_usage);
+            Box::new(Framed(encoder)) as _
+        });
+        let dialect = Dialect::OpenAiChat;
+        return Ok(stream_response(
+            &state,
+            headers,
+            id,
+            dialect,
+            encoder,
+            Vec::new(),
+            stream,
+        ));
     }
     let completion = run_to_completion(collect(stream), &abort).await?;
     let body = openai_chat::completion_body(&id, &model, created, &completion);

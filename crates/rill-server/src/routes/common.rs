@@ -4,10 +4,44 @@ use std::future::Future;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::extract::rejection::BytesRejection;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::Response;
 use bytes::Bytes;
-use rill_core::{Error, ErrorKind};
+use rill_core::{Error, ErrorKind, EventStream};
 use tokio_util::sync::CancellationToken;
+
+use crate::error::Dialect;
+use crate::session::{EncoderFactory, Spec};
+use crate::sse;
+use crate::state::AppState;
+
+/// The request header that asks for a generation to survive a disconnect: it goes on for
+/// `sessions.grace_secs` waiting for a resume instead of stopping at once.
+pub const RESUMABLE_HEADER: &str = "x-rill-resumable";
+
+/// Starts `stream` as a session (see `session`) and answers with its SSE response.
+pub fn stream_response(
+    state: &AppState,
+    request_headers: &HeaderMap,
+    id: String,
+    dialect: Dialect,
+    encoder: EncoderFactory,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    stream: EventStream,
+) -> Response {
+    let resumable = request_headers
+        .get(RESUMABLE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| matches!(v.trim(), "1" | "true"));
+    let spec = Spec {
+        id,
+        dialect,
+        encoder,
+        headers,
+        resumable,
+    };
+    sse::response(state.sessions.start(spec, stream))
+}
 
 /// The request body, or the error a client should see for it.
 pub fn body_or_error(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, Error> {

@@ -2,22 +2,23 @@
 
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::http::header;
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use rill_core::{collect, terminated};
 use rill_wire::anthropic::{self, StreamEncoder};
 
-use super::common::{body_or_error, new_id, run_to_completion};
+use super::common::{body_or_error, new_id, run_to_completion, stream_response};
 use crate::error::{ApiError, Dialect};
-use crate::sse::{self, Framed};
+use crate::sse::Framed;
 use crate::state::AppState;
 
 pub async fn create(
     State(state): State<AppState>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    match handle(state, body).await {
+    match handle(state, &headers, body).await {
         Ok(response) => response,
         Err(error) => ApiError::new(Dialect::Anthropic, error).into_response(),
     }
@@ -25,6 +26,7 @@ pub async fn create(
 
 async fn handle(
     state: AppState,
+    headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, rill_core::Error> {
     let body = body_or_error(body, state.server.max_body_bytes)?;
@@ -37,8 +39,22 @@ async fn handle(
 
     let stream = terminated(state.metrics.meter(provider.start(request).await?));
     if parsed.stream {
-        let encoder = Framed(StreamEncoder::new(id, model, parsed.thinking));
-        return Ok(sse::response(stream, encoder, abort));
+        let thinking = parsed.thinking;
+        let (sid, smodel) = (id.clone(), model);
+        let encoder = Box::new(move || {
+            let encoder = StreamEncoder::new(sid.clone(), smodel.clone(), thinking);
+            Box::new(Framed(encoder)) as _
+        });
+        let dialect = Dialect::Anthropic;
+        return Ok(stream_response(
+            &state,
+            headers,
+            id,
+            dialect,
+            encoder,
+            Vec::new(),
+            stream,
+        ));
     }
     let completion = run_to_completion(collect(stream), &abort).await?;
     let body = anthropic::message_body(&id, &model, &completion, parsed.thinking);

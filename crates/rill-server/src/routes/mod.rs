@@ -5,6 +5,7 @@ mod common;
 mod messages;
 mod meta;
 mod responses;
+mod streams;
 mod ui;
 mod ui_chat;
 
@@ -29,6 +30,9 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/chat/completions", post(chat::completions))
         .route("/v1/messages", post(messages::create))
         .route("/v1/responses", post(responses::create))
+        .route("/v1/responses/{id}", get(streams::resume_response))
+        .route("/v1/streams/{id}", get(streams::resume))
+        .route("/v1/streams/{id}/cancel", post(streams::cancel))
         .route("/api/chat", post(ui_chat::chat))
         .route("/v1/models", get(meta::list_models))
         .route("/v1/models/{*id}", get(meta::get_model))
@@ -70,10 +74,12 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
             HeaderName::from_static("x-api-key"),
             HeaderName::from_static("anthropic-version"),
             HeaderName::from_static("last-event-id"),
+            HeaderName::from_static(common::RESUMABLE_HEADER),
         ])
         .expose_headers([
             header::RETRY_AFTER,
             HeaderName::from_static("x-vercel-ai-ui-message-stream"),
+            crate::sse::STREAM_ID_HEADER,
         ])
         .max_age(std::time::Duration::from_secs(600));
     Some(layer)

@@ -3,29 +3,31 @@
 
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::http::header;
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use rill_core::{collect, terminated};
 use rill_wire::openai_responses::{self, StreamEncoder};
 
-use super::common::{body_or_error, new_id, run_to_completion, unix_now};
-use crate::error::ApiError;
-use crate::sse::{self, Framed};
+use super::common::{body_or_error, new_id, run_to_completion, stream_response, unix_now};
+use crate::error::{ApiError, Dialect};
+use crate::sse::Framed;
 use crate::state::AppState;
 
 pub async fn create(
     State(state): State<AppState>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    match handle(state, body).await {
+    match handle(state, &headers, body).await {
         Ok(response) => response,
-        Err(error) => ApiError::openai(error).into_response(),
+        Err(error) => ApiError::new(Dialect::OpenAiResponses, error).into_response(),
     }
 }
 
 async fn handle(
     state: AppState,
+    headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, rill_core::Error> {
     let body = body_or_error(body, state.server.max_body_bytes)?;
@@ -39,8 +41,22 @@ async fn handle(
 
     let stream = terminated(state.metrics.meter(provider.start(request).await?));
     if parsed.stream {
-        let encoder = Framed(StreamEncoder::new(id, model, created, parsed.echo));
-        return Ok(sse::response(stream, encoder, abort));
+        let echo = parsed.echo;
+        let (sid, smodel) = (id.clone(), model);
+        let encoder = Box::new(move || {
+            let encoder = StreamEncoder::new(sid.clone(), smodel.clone(), created, echo.clone());
+            Box::new(Framed(encoder)) as _
+        });
+        let dialect = Dialect::OpenAiResponses;
+        return Ok(stream_response(
+            &state,
+            headers,
+            id,
+            dialect,
+            encoder,
+            Vec::new(),
+            stream,
+        ));
     }
     let completion = run_to_completion(collect(stream), &abort).await?;
     let body = openai_responses::response_body(&id, &model, created, &parsed.echo, &completion);

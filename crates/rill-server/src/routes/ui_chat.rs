@@ -2,19 +2,23 @@
 
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::http::HeaderValue;
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use rill_core::terminated;
 use rill_wire::vercel_ui::{self, STREAM_HEADER, StreamEncoder};
 
-use super::common::{body_or_error, new_id};
+use super::common::{body_or_error, new_id, stream_response};
 use crate::error::{ApiError, Dialect};
-use crate::sse::{self, Framed};
+use crate::sse::Framed;
 use crate::state::AppState;
 
-pub async fn chat(State(state): State<AppState>, body: Result<Bytes, BytesRejection>) -> Response {
-    match handle(state, body).await {
+pub async fn chat(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    match handle(state, &headers, body).await {
         Ok(response) => response,
         Err(error) => ApiError::new(Dialect::VercelUi, error).into_response(),
     }
@@ -22,6 +26,7 @@ pub async fn chat(State(state): State<AppState>, body: Result<Bytes, BytesReject
 
 async fn handle(
     state: AppState,
+    headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, rill_core::Error> {
     let body = body_or_error(body, state.server.max_body_bytes)?;
@@ -29,15 +34,25 @@ async fn handle(
     let (name, provider) = state.models.resolve(&parsed.request.model)?;
     let mut request = parsed.request;
     request.model = name;
-    let abort = state.shutdown.abort_token().clone();
 
     // Always a stream: the UI message stream has no other form.
     let stream = terminated(state.metrics.meter(provider.start(request).await?));
-    let encoder = Framed(StreamEncoder::new(new_id("msg-"), parsed.continues));
-    let mut response = sse::response(stream, encoder, abort);
+    let id = new_id("msg-");
+    let (sid, continues) = (id.clone(), parsed.continues);
+    let encoder =
+        Box::new(move || Box::new(Framed(StreamEncoder::new(sid.clone(), continues.clone()))) as _);
     let (name, value) = STREAM_HEADER;
-    response
-        .headers_mut()
-        .insert(name, HeaderValue::from_static(value));
-    Ok(response)
+    let ui = vec![(
+        HeaderName::from_static(name),
+        HeaderValue::from_static(value),
+    )];
+    Ok(stream_response(
+        &state,
+        headers,
+        id,
+        Dialect::VercelUi,
+        encoder,
+        ui,
+        stream,
+    ))
 }

@@ -14,6 +14,8 @@ mod lifecycle;
 #[cfg(test)]
 mod messages;
 #[cfg(test)]
+mod streams;
+#[cfg(test)]
 mod support;
 #[cfg(test)]
 mod ui;

@@ -58,7 +58,7 @@ pub(super) fn error_type(kind: ErrorKind) -> &'static str {
         ErrorKind::InvalidRequest | ErrorKind::MethodNotAllowed => "invalid_request_error",
         ErrorKind::Authentication => "authentication_error",
         ErrorKind::Permission => "permission_error",
-        ErrorKind::NotFound => "not_found_error",
+        ErrorKind::NotFound | ErrorKind::Gone => "not_found_error",
         ErrorKind::RequestTooLarge => "request_too_large",
         ErrorKind::RateLimited => "rate_limit_error",
         ErrorKind::Overloaded => "overloaded_error",

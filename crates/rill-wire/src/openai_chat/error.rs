@@ -93,7 +93,7 @@ pub(super) fn error_type(kind: ErrorKind) -> &'static str {
         }
         ErrorKind::Authentication => "authentication_error",
         ErrorKind::Permission => "permission_error",
-        ErrorKind::NotFound => "not_found_error",
+        ErrorKind::NotFound | ErrorKind::Gone => "not_found_error",
         ErrorKind::RateLimited => "rate_limit_error",
         ErrorKind::Overloaded | ErrorKind::Internal => "server_error",
         ErrorKind::Upstream => "upstream_error",
@@ -108,6 +108,7 @@ fn default_code(kind: ErrorKind) -> Option<&'static str> {
         ErrorKind::Overloaded => Some("overloaded"),
         ErrorKind::MethodNotAllowed => Some("method_not_allowed"),
         ErrorKind::RequestTooLarge => Some("request_too_large"),
+        ErrorKind::Gone => Some("gone"),
         _ => None,
     }
 }
@@ -119,6 +120,7 @@ pub(super) fn error_kind(kind: Option<&str>, code: Option<&str>) -> ErrorKind {
         "overloaded" | "engine_overloaded" | "server_overloaded" => Some(ErrorKind::Overloaded),
         "method_not_allowed" => Some(ErrorKind::MethodNotAllowed),
         "request_too_large" => Some(ErrorKind::RequestTooLarge),
+        "gone" => Some(ErrorKind::Gone),
         "insufficient_quota" | "rate_limit_exceeded" => Some(ErrorKind::RateLimited),
         "model_not_found" => Some(ErrorKind::NotFound),
         "invalid_api_key" => Some(ErrorKind::Authentication),
