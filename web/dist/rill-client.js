@@ -388,11 +388,19 @@ function streamChat(options) {
 var ChatStream = class {
   /** @param {ChatOptions} options */
   constructor(options) {
-    if (!options || !Array.isArray(options.messages)) {
+    if (!options || !Array.isArray(options.messages) && !options.resume) {
       throw new TypeError("streamChat: `messages` must be an array of chat messages");
+    }
+    if (options.resume && typeof options.resume.streamId !== "string") {
+      throw new TypeError("streamChat: `resume.streamId` must be the id of a stream");
     }
     this.options = options;
     this.url = endpoint(options.baseUrl, "/v1/chat/completions");
+    this.streamId = options.resume?.streamId ?? null;
+    this.lastEventId = options.resume?.lastEventId ?? null;
+    this.resumable = Boolean(options.resumable || options.resume);
+    this.idleTimeoutMs = options.idleTimeoutMs ?? 45e3;
+    this.reconnectAttempts = options.reconnectAttempts ?? 5;
     const fetchImpl = options.fetch ?? globalThis.fetch;
     if (typeof fetchImpl !== "function") {
       throw new TypeError("streamChat: no fetch implementation (pass `fetch`, or use node >= 18)");
@@ -428,9 +436,26 @@ var ChatStream = class {
     this.terminal = false;
     this.result = this.run();
   }
-  /** Stops the stream: the request is aborted and the server drops the generation. */
+  /**
+   * Stops the stream: rill is told to cancel the generation (`POST
+   * /v1/streams/{id}/cancel`, which also stops a resumable one at once) and the request
+   * is aborted.
+   */
   abort(reason) {
+    if (this.streamId && !this.terminal) this.sendCancel();
     this.controller.abort(reason);
+  }
+  sendCancel() {
+    const url = endpoint(this.options.baseUrl, `/v1/streams/${encodeURIComponent(this.streamId)}/cancel`);
+    this.fetch(url, { method: "POST", headers: this.authHeaders() }).catch(() => {
+    });
+  }
+  authHeaders() {
+    const { options } = this;
+    return {
+      ...options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {},
+      ...options.headers ?? {}
+    };
   }
   /** Metrics so far (final once the stream is over). @returns {Metrics} */
   get metrics() {
@@ -469,85 +494,148 @@ var ChatStream = class {
     };
   }
   async run() {
+    this.startedAt = now();
+    let resuming = Boolean(this.options.resume);
+    for (let attempt = 1; ; attempt += 1) {
+      const outcome = await this.connect(resuming);
+      if (outcome.summary) return outcome.summary;
+      if (!this.resumable || this.streamId === null || attempt > this.reconnectAttempts) {
+        return this.fail(outcome.lost);
+      }
+      if (!await this.pause(Math.min(250 * 2 ** (attempt - 1), 4e3))) return this.finishAborted();
+      resuming = true;
+      this.emit({ type: "reconnect", attempt, lastEventId: this.lastEventId });
+    }
+  }
+  /** Waits `ms`; false if the stream was aborted meanwhile. */
+  pause(ms) {
+    const signal = this.controller.signal;
+    return new Promise((resolve) => {
+      if (signal.aborted) return resolve(false);
+      const timer = setTimeout(() => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(true);
+      }, ms);
+      const onAbort = () => {
+        clearTimeout(timer);
+        resolve(false);
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+  /**
+   * One connection: the request (`POST`, or `GET /v1/streams/{id}` when resuming) and its
+   * body. Resolves with `{summary}` when the stream is over, or `{lost: RillError}` when
+   * the connection broke (or went silent) first.
+   */
+  async connect(resuming) {
     const { options } = this;
     const signal = this.controller.signal;
-    this.startedAt = now();
-    const headers = {
-      "content-type": "application/json",
-      accept: "text/event-stream",
-      ...options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {},
-      ...options.headers ?? {}
-    };
-    const extra = options.body ?? {};
-    const body = {
-      ...extra,
-      ...options.model ? { model: options.model } : {},
-      messages: options.messages,
-      stream: true,
-      stream_options: { ...extra.stream_options ?? {}, include_usage: true }
-    };
+    const connection = new AbortController();
+    const onAbort = () => connection.abort(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      return await this.exchange(resuming, connection, options);
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+    }
+  }
+  async exchange(resuming, connection, options) {
+    const signal = this.controller.signal;
+    let url;
+    let init;
+    if (resuming) {
+      url = endpoint(options.baseUrl, `/v1/streams/${encodeURIComponent(this.streamId)}`);
+      const headers = { accept: "text/event-stream", ...this.authHeaders() };
+      if (this.lastEventId !== null) headers["last-event-id"] = this.lastEventId;
+      init = { method: "GET", headers, signal: connection.signal };
+    } else {
+      const headers = {
+        "content-type": "application/json",
+        accept: "text/event-stream",
+        ...this.resumable ? { "x-rill-resumable": "true" } : {},
+        ...this.authHeaders()
+      };
+      const extra = options.body ?? {};
+      const body = {
+        ...extra,
+        ...options.model ? { model: options.model } : {},
+        messages: options.messages,
+        stream: true,
+        stream_options: { ...extra.stream_options ?? {}, include_usage: true }
+      };
+      url = this.url;
+      init = { method: "POST", headers, body: JSON.stringify(body), signal: connection.signal };
+    }
     let response;
     try {
       if (signal.aborted) throw signal.reason ?? new Error("aborted");
-      response = await this.fetch(this.url, {
-        method: "POST",
-        headers,
-        body: JSON.stringify(body),
-        signal
-      });
+      response = await this.fetch(url, init);
     } catch (cause) {
-      if (signal.aborted) return this.finishAborted();
-      return this.fail(
-        new RillError("network", `could not reach the server (${describe(cause)})`, { cause })
-      );
+      if (signal.aborted) return { summary: this.finishAborted() };
+      const error = new RillError("network", `could not reach the server (${describe(cause)})`, { cause });
+      return resuming ? { lost: error } : { summary: this.fail(error) };
     }
     if (!response.ok) {
       let text = "";
       try {
         text = await response.text();
       } catch (cause) {
-        if (signal.aborted) return this.finishAborted();
+        if (signal.aborted) return { summary: this.finishAborted() };
       }
-      return this.fail(httpError(response.status, response.statusText, response.headers, text));
+      return { summary: this.fail(httpError(response.status, response.statusText, response.headers, text)) };
     }
+    this.streamId ?? (this.streamId = response.headers.get("x-rill-stream-id"));
     const contentType = response.headers.get("content-type") ?? "";
     if (contentType.includes("application/json")) {
-      return this.readWhole(response);
+      return { summary: await this.readWhole(response) };
     }
     if (!response.body) {
-      return this.fail(new RillError("protocol", "the server sent an empty response"));
+      return { summary: this.fail(new RillError("protocol", "the server sent an empty response")) };
     }
-    const reader = response.body.getReader();
+    return this.readBody(response.body.getReader(), connection);
+  }
+  async readBody(reader, connection) {
+    const signal = this.controller.signal;
     const parser = new SseParser((event) => this.onSse(event));
+    let idle = false;
+    let timer = null;
+    const arm = () => {
+      clearTimeout(timer);
+      if (this.idleTimeoutMs > 0) {
+        timer = setTimeout(() => {
+          idle = true;
+          connection.abort();
+        }, this.idleTimeoutMs);
+      }
+    };
     try {
+      arm();
       for (; ; ) {
         const { value, done } = await reader.read();
         if (done) {
           parser.end();
           break;
         }
+        arm();
         parser.push(value);
         if (this.terminal) break;
       }
     } catch (cause) {
-      if (signal.aborted) return this.finishAborted();
+      if (signal.aborted) return { summary: this.finishAborted() };
       if (!this.terminal) {
-        return this.fail(
-          new RillError("network", `the connection to the server was lost (${describe(cause)})`, {
-            cause
-          })
-        );
+        const message = idle ? `the server sent nothing for ${this.idleTimeoutMs} ms` : `the connection to the server was lost (${describe(cause)})`;
+        return { lost: new RillError("network", message, { cause }) };
       }
     } finally {
-      if (this.terminal || signal.aborted) reader.cancel().catch(() => {
+      clearTimeout(timer);
+      if (this.terminal || signal.aborted || idle) reader.cancel().catch(() => {
       });
     }
-    if (this.terminal) return this.summary();
-    if (signal.aborted) return this.finishAborted();
-    if (this.finishReason !== null) return this.finishDone();
-    return this.fail(
-      new RillError("truncated", "the stream ended before the answer was complete")
-    );
+    if (this.terminal) return { summary: this.summary() };
+    if (signal.aborted) return { summary: this.finishAborted() };
+    if (this.finishReason !== null) return { summary: this.finishDone() };
+    return { lost: new RillError("truncated", "the stream ended before the answer was complete") };
   }
   async readWhole(response) {
     let payload;
@@ -574,6 +662,10 @@ var ChatStream = class {
   /** One SSE event from the body. */
   onSse(event) {
     if (this.terminal) return;
+    this.handleSse(event);
+    if (event.lastEventId) this.lastEventId = event.lastEventId;
+  }
+  handleSse(event) {
     const data = event.data;
     if (data === "[DONE]") {
       this.finishDone();
@@ -613,7 +705,7 @@ var ChatStream = class {
   start(chunk) {
     this.id = typeof chunk.id === "string" ? chunk.id : "";
     this.model = typeof chunk.model === "string" ? chunk.model : null;
-    this.emit({ type: "start", id: this.id, model: this.model });
+    this.emit({ type: "start", id: this.id, model: this.model, streamId: this.streamId });
   }
   firstToken() {
     this.chunkTokens += 1;
@@ -701,6 +793,7 @@ var ChatStream = class {
     return {
       status: this.status,
       id: this.id,
+      streamId: this.streamId,
       model: this.model,
       text: this.text,
       reasoning: this.reasoning,
@@ -722,7 +815,8 @@ var ChatStream = class {
       usage: options.onUsage && (() => options.onUsage(event.usage, event)),
       error: options.onError && (() => options.onError(event.error, event)),
       done: options.onDone && (() => options.onDone(event)),
-      abort: options.onAbort && (() => options.onAbort(event))
+      abort: options.onAbort && (() => options.onAbort(event)),
+      reconnect: options.onReconnect && (() => options.onReconnect(event))
     }[event.type];
     if (typed) safely(typed);
     if (options.onEvent) safely(() => options.onEvent(event));

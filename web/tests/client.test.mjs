@@ -330,3 +330,72 @@ test('client: bad options fail at once', () => {
   assert.throws(() => streamChat({ baseUrl: server.url }), /messages/);
   assert.throws(() => streamChat({ messages }), /baseUrl/);
 });
+
+test('client: a resumable stream whose connection is cut resumes with Last-Event-ID, nothing twice', async () => {
+  const { events, result } = await collect({ model: 'resumable-cut', resumable: true });
+  const posted = server.requests.filter((r) => r.body?.model === 'resumable-cut').at(-1);
+  assert.equal(posted.headers['x-rill-resumable'], 'true');
+  const resumed = server.requests.at(-1);
+  assert.equal(resumed.method, 'GET');
+  assert.equal(resumed.url, '/v1/streams/chatcmpl-cut');
+  assert.equal(resumed.headers['last-event-id'], '3');
+  assert.equal(result.status, 'done');
+  assert.equal(result.text, 'One two three four five six');
+  assert.equal(result.streamId, 'chatcmpl-cut');
+  assert.deepEqual(
+    events.filter((e) => e.type === 'text').map((e) => e.delta),
+    ['One', ' two', ' three', ' four', ' five', ' six'],
+  );
+  assert.deepEqual(
+    events.filter((e) => e.type === 'reconnect').map((e) => [e.attempt, e.lastEventId]),
+    [[1, '3']],
+  );
+  assert.equal(result.usage.completion_tokens, 6);
+});
+
+test('client: a silent connection counts as lost after idleTimeoutMs and is resumed', async () => {
+  const { result, events } = await collect({ model: 'resumable-silent', resumable: true, idleTimeoutMs: 200 });
+  assert.equal(result.status, 'done');
+  assert.equal(result.text, 'One two three four five six');
+  assert.equal(server.requests.at(-1).headers['last-event-id'], '2');
+  assert.equal(events.filter((e) => e.type === 'reconnect').length, 1);
+});
+
+test('client: without resumable, a silent connection is a network error', async () => {
+  const { result } = await collect({ model: 'resumable-silent', idleTimeoutMs: 150 });
+  assert.equal(result.status, 'error');
+  assert.equal(result.error.kind, 'network');
+  assert.match(result.error.message, /sent nothing for 150 ms/);
+  assert.equal(result.text, 'One two');
+});
+
+test('client: a resume the server refuses (410, expired) ends the stream with that error', async () => {
+  const { result } = await collect({ model: 'resumable-gone', resumable: true });
+  assert.equal(result.status, 'error');
+  assert.equal(result.error.kind, 'http');
+  assert.equal(result.error.status, 410);
+  assert.equal(result.error.code, 'gone');
+  assert.equal(result.text, 'One');
+});
+
+test('client: resume follows a stream started elsewhere, from its start', async () => {
+  const { result, events } = await collect({ messages: undefined, resume: { streamId: 'chatcmpl-cut' } });
+  assert.equal(server.requests.at(-1).method, 'GET');
+  assert.equal(server.requests.at(-1).headers['last-event-id'], undefined);
+  assert.equal(result.status, 'done');
+  assert.equal(result.text, 'One two three four five six');
+  assert.equal(events[0].type, 'start');
+});
+
+test('client: abort() on a rill stream asks the server to cancel it', async () => {
+  const stream = streamChat({ baseUrl: server.url, model: 'resumable-slow', messages, resumable: true });
+  let texts = 0;
+  for await (const event of stream) {
+    if (event.type === 'text' && ++texts === 2) stream.abort();
+  }
+  assert.equal((await stream.result).status, 'aborted');
+  const deadline = Date.now() + 2000;
+  const cancelled = () => server.requests.find((r) => r.url === '/v1/streams/chatcmpl-slow/cancel');
+  while (!cancelled() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(cancelled()?.method, 'POST');
+});

@@ -1,5 +1,7 @@
 // The conversation: sending a turn with the whole history, streaming the answer into its
 // view, Stop, Retry, New chat, and keeping a draft in storage as the answer streams.
+// Answers are resumable: after a reload an answer that was still streaming is followed
+// again from rill's log (from its start, so the text is rebuilt whole, nothing twice).
 
 import { streamChat } from '../client/index.js';
 import { AssistantMessageView, userMessageView } from './message-view.js';
@@ -22,8 +24,8 @@ export class ChatController {
     this.current = null;
     this.store = new ConversationStore(() => this.messages.map(persistable));
     // While the page unloads, the browser cuts the answer's request: that is not the
-    // answer's fate, so nothing is saved then (the draft stays "streaming", and shows as
-    // interrupted after the reload).
+    // answer's fate (rill goes on generating a resumable answer for a grace period), so
+    // nothing is saved then: the draft stays "streaming", and the reloaded page follows it.
     this.unloading = false;
     this.unloadTimer = null;
   }
@@ -32,17 +34,27 @@ export class ChatController {
     return this.current !== null;
   }
 
-  /** Shows the saved conversation; an answer that was still streaming is marked interrupted. */
+  /**
+   * Shows the saved conversation. The last answer, if it was still streaming, is followed
+   * again (rill kept generating it); any other unfinished one is marked interrupted.
+   */
   restore() {
     const saved = loadConversation();
-    for (const message of saved) {
-      if (message.status === 'streaming') message.status = 'interrupted';
+    let resume = null;
+    for (const [index, message] of saved.entries()) {
       message.id ??= newId();
-      this.append(message);
+      const view = this.append(message);
+      if (message.status !== 'streaming') continue;
+      if (index === saved.length - 1 && message.streamId) resume = { message, view };
+      else message.status = 'interrupted';
     }
     this.refreshRetry();
     this.store.saveNow();
     this.deps.scroll.reset();
+    if (resume) {
+      const stream = streamChat({ resume: { streamId: resume.message.streamId } });
+      this.follow(resume.message, resume.view, stream, { replay: true });
+    }
   }
 
   /** Sends a user turn and streams the answer. Returns false when it cannot send now. */
@@ -95,13 +107,31 @@ export class ChatController {
     this.refreshRetry();
     this.store.saveNow();
 
-    const stream = streamChat({ model: model || undefined, messages: history });
+    const stream = streamChat({ model: model || undefined, messages: history, resumable: true });
+    await this.follow(message, view, stream);
+  }
+
+  /**
+   * Streams `stream` into `message` and its view. With `replay`, the stream starts over
+   * from the beginning of the answer (a resume after a reload): what was saved is
+   * replaced as the replay comes in.
+   */
+  async follow(message, view, stream, { replay = false } = {}) {
     const current = { stream, message };
     this.current = current;
     this.deps.composer().setStreaming(true);
+    this.refreshRetry();
 
     for await (const event of stream) {
       switch (event.type) {
+        case 'start':
+          if (replay) {
+            Object.assign(message, { content: '', reasoning: '', refusal: '', toolCalls: [] });
+            view.invalidate();
+          }
+          message.streamId = event.streamId ?? message.streamId ?? null;
+          this.store.saveSoon();
+          break;
         case 'text':
           message.content = event.text;
           view.textChanged();
@@ -126,6 +156,13 @@ export class ChatController {
           message.metrics = event.metrics;
           break;
         case 'error':
+          // A replay that finds nothing to follow (the stream expired, or the server
+          // restarted): what was saved is all there is.
+          if (replay && event.error.kind === 'http') {
+            message.status = 'interrupted';
+            message.metrics = event.metrics;
+            break;
+          }
           message.status = 'error';
           message.error = {
             kind: event.error.kind,
@@ -222,6 +259,7 @@ function persistable(m) {
       parsedArguments,
     })),
     status: m.status,
+    streamId: m.streamId ?? null,
     finishReason: m.finishReason ?? null,
     error: m.error ?? null,
     metrics: m.metrics ?? null,

@@ -35,6 +35,15 @@ const now = () => globalThis.performance.now();
  * @property {Array<{role: string, content: unknown}>} messages
  * @property {Record<string, unknown>} [body]  any other request fields (temperature, ...)
  * @property {AbortSignal} [signal]  aborting it stops the stream
+ * @property {boolean} [resumable]  ask rill to keep generating through a lost connection
+ *   (`x-rill-resumable`), and reconnect with `Last-Event-ID` when it is lost; default false
+ * @property {{streamId: string, lastEventId?: string}} [resume]  follow a stream started
+ *   earlier (e.g. before a page reload) instead of starting one: `GET /v1/streams/{id}`,
+ *   from the start unless `lastEventId` is given; `messages` is not needed then
+ * @property {number} [idleTimeoutMs]  a connection silent this long (rill sends a
+ *   heartbeat every 15 s) counts as lost; default 45000, 0 never
+ * @property {number} [reconnectAttempts]  reconnections of a resumable stream before it
+ *   fails; default 5
  * @property {typeof fetch} [fetch]  a fetch implementation (default: the global one)
  * @property {(delta: string, event: object) => void} [onText]
  * @property {(delta: string, event: object) => void} [onReasoning]
@@ -44,6 +53,7 @@ const now = () => globalThis.performance.now();
  * @property {(error: RillError, event: object) => void} [onError]
  * @property {(event: object) => void} [onDone]
  * @property {(event: object) => void} [onAbort]
+ * @property {(event: object) => void} [onReconnect]
  * @property {(event: object) => void} [onEvent]  every event
  */
 
@@ -54,6 +64,8 @@ const now = () => globalThis.performance.now();
  * `reasoning` {delta, reasoning}, `refusal` {delta, refusal}, `tool_call` {index, id,
  * name, argumentsDelta, arguments, parsedArguments}, `usage` {usage}; then exactly one of
  * `done` {finishReason, usage, metrics}, `error` {error, metrics} or `abort` {metrics}.
+ * A resumable stream that lost its connection emits `reconnect` {attempt, lastEventId}
+ * and goes on with the events it missed, none twice.
  *
  * The returned stream is an async iterable of those events (breaking out of the loop
  * aborts the request), has `abort()`, and `result`: a promise of the whole answer that
@@ -69,11 +81,21 @@ export function streamChat(options) {
 export class ChatStream {
   /** @param {ChatOptions} options */
   constructor(options) {
-    if (!options || !Array.isArray(options.messages)) {
+    if (!options || (!Array.isArray(options.messages) && !options.resume)) {
       throw new TypeError('streamChat: `messages` must be an array of chat messages');
+    }
+    if (options.resume && typeof options.resume.streamId !== 'string') {
+      throw new TypeError('streamChat: `resume.streamId` must be the id of a stream');
     }
     this.options = options;
     this.url = endpoint(options.baseUrl, '/v1/chat/completions');
+    /** rill's id for the stream (`x-rill-stream-id`), once known. */
+    this.streamId = options.resume?.streamId ?? null;
+    /** The id of the last SSE event read, for `Last-Event-ID`. */
+    this.lastEventId = options.resume?.lastEventId ?? null;
+    this.resumable = Boolean(options.resumable || options.resume);
+    this.idleTimeoutMs = options.idleTimeoutMs ?? 45000;
+    this.reconnectAttempts = options.reconnectAttempts ?? 5;
     // Called as a plain function: browsers throw "Illegal invocation" when fetch gets
     // any `this` other than the global object.
     const fetchImpl = options.fetch ?? globalThis.fetch;
@@ -118,9 +140,29 @@ export class ChatStream {
     this.result = this.run();
   }
 
-  /** Stops the stream: the request is aborted and the server drops the generation. */
+  /**
+   * Stops the stream: rill is told to cancel the generation (`POST
+   * /v1/streams/{id}/cancel`, which also stops a resumable one at once) and the request
+   * is aborted.
+   */
   abort(reason) {
+    if (this.streamId && !this.terminal) this.sendCancel();
     this.controller.abort(reason);
+  }
+
+  sendCancel() {
+    const url = endpoint(this.options.baseUrl, `/v1/streams/${encodeURIComponent(this.streamId)}/cancel`);
+    this.fetch(url, { method: 'POST', headers: this.authHeaders() }).catch(() => {
+      // Best effort: the aborted connection cancels a non-resumable generation anyway.
+    });
+  }
+
+  authHeaders() {
+    const { options } = this;
+    return {
+      ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}),
+      ...(options.headers ?? {}),
+    };
   }
 
   /** Metrics so far (final once the stream is over). @returns {Metrics} */
@@ -162,38 +204,95 @@ export class ChatStream {
   }
 
   async run() {
+    this.startedAt = now();
+    let resuming = Boolean(this.options.resume);
+    for (let attempt = 1; ; attempt += 1) {
+      const outcome = await this.connect(resuming);
+      if (outcome.summary) return outcome.summary;
+      // The connection was lost before the answer ended.
+      if (!this.resumable || this.streamId === null || attempt > this.reconnectAttempts) {
+        return this.fail(outcome.lost);
+      }
+      if (!(await this.pause(Math.min(250 * 2 ** (attempt - 1), 4000)))) return this.finishAborted();
+      resuming = true;
+      this.emit({ type: 'reconnect', attempt, lastEventId: this.lastEventId });
+    }
+  }
+
+  /** Waits `ms`; false if the stream was aborted meanwhile. */
+  pause(ms) {
+    const signal = this.controller.signal;
+    return new Promise((resolve) => {
+      if (signal.aborted) return resolve(false);
+      const timer = setTimeout(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(true);
+      }, ms);
+      const onAbort = () => {
+        clearTimeout(timer);
+        resolve(false);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /**
+   * One connection: the request (`POST`, or `GET /v1/streams/{id}` when resuming) and its
+   * body. Resolves with `{summary}` when the stream is over, or `{lost: RillError}` when
+   * the connection broke (or went silent) first.
+   */
+  async connect(resuming) {
     const { options } = this;
     const signal = this.controller.signal;
-    this.startedAt = now();
-    const headers = {
-      'content-type': 'application/json',
-      accept: 'text/event-stream',
-      ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}),
-      ...(options.headers ?? {}),
-    };
-    const extra = options.body ?? {};
-    const body = {
-      ...extra,
-      ...(options.model ? { model: options.model } : {}),
-      messages: options.messages,
-      stream: true,
-      stream_options: { ...(extra.stream_options ?? {}), include_usage: true },
-    };
+    // Its own controller, so that a silent connection can be dropped without ending the
+    // stream; aborting the stream aborts it too.
+    const connection = new AbortController();
+    const onAbort = () => connection.abort(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await this.exchange(resuming, connection, options);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async exchange(resuming, connection, options) {
+    const signal = this.controller.signal;
+    let url;
+    let init;
+    if (resuming) {
+      url = endpoint(options.baseUrl, `/v1/streams/${encodeURIComponent(this.streamId)}`);
+      const headers = { accept: 'text/event-stream', ...this.authHeaders() };
+      if (this.lastEventId !== null) headers['last-event-id'] = this.lastEventId;
+      init = { method: 'GET', headers, signal: connection.signal };
+    } else {
+      const headers = {
+        'content-type': 'application/json',
+        accept: 'text/event-stream',
+        ...(this.resumable ? { 'x-rill-resumable': 'true' } : {}),
+        ...this.authHeaders(),
+      };
+      const extra = options.body ?? {};
+      const body = {
+        ...extra,
+        ...(options.model ? { model: options.model } : {}),
+        messages: options.messages,
+        stream: true,
+        stream_options: { ...(extra.stream_options ?? {}), include_usage: true },
+      };
+      url = this.url;
+      init = { method: 'POST', headers, body: JSON.stringify(body), signal: connection.signal };
+    }
 
     let response;
     try {
       if (signal.aborted) throw signal.reason ?? new Error('aborted');
-      response = await this.fetch(this.url, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify(body),
-        signal,
-      });
+      response = await this.fetch(url, init);
     } catch (cause) {
-      if (signal.aborted) return this.finishAborted();
-      return this.fail(
-        new RillError('network', `could not reach the server (${describe(cause)})`, { cause }),
-      );
+      if (signal.aborted) return { summary: this.finishAborted() };
+      const error = new RillError('network', `could not reach the server (${describe(cause)})`, { cause });
+      // Before a stream exists there is nothing to resume.
+      return resuming ? { lost: error } : { summary: this.fail(error) };
     }
 
     if (!response.ok) {
@@ -201,51 +300,67 @@ export class ChatStream {
       try {
         text = await response.text();
       } catch (cause) {
-        if (signal.aborted) return this.finishAborted();
+        if (signal.aborted) return { summary: this.finishAborted() };
       }
-      return this.fail(httpError(response.status, response.statusText, response.headers, text));
+      // A resume that is refused (410: the stream expired) ends the stream.
+      return { summary: this.fail(httpError(response.status, response.statusText, response.headers, text)) };
     }
+    this.streamId ??= response.headers.get('x-rill-stream-id');
 
     const contentType = response.headers.get('content-type') ?? '';
     if (contentType.includes('application/json')) {
       // The server ignored `stream: true` and sent the whole answer at once.
-      return this.readWhole(response);
+      return { summary: await this.readWhole(response) };
     }
     if (!response.body) {
-      return this.fail(new RillError('protocol', 'the server sent an empty response'));
+      return { summary: this.fail(new RillError('protocol', 'the server sent an empty response')) };
     }
+    return this.readBody(response.body.getReader(), connection);
+  }
 
-    const reader = response.body.getReader();
+  async readBody(reader, connection) {
+    const signal = this.controller.signal;
     const parser = new SseParser((event) => this.onSse(event));
+    let idle = false;
+    let timer = null;
+    const arm = () => {
+      clearTimeout(timer);
+      if (this.idleTimeoutMs > 0) {
+        timer = setTimeout(() => {
+          idle = true;
+          connection.abort();
+        }, this.idleTimeoutMs);
+      }
+    };
     try {
+      arm();
       for (;;) {
         const { value, done } = await reader.read();
         if (done) {
           parser.end();
           break;
         }
+        arm();
         parser.push(value);
         if (this.terminal) break;
       }
     } catch (cause) {
-      if (signal.aborted) return this.finishAborted();
+      if (signal.aborted) return { summary: this.finishAborted() };
       if (!this.terminal) {
-        return this.fail(
-          new RillError('network', `the connection to the server was lost (${describe(cause)})`, {
-            cause,
-          }),
-        );
+        const message = idle
+          ? `the server sent nothing for ${this.idleTimeoutMs} ms`
+          : `the connection to the server was lost (${describe(cause)})`;
+        return { lost: new RillError('network', message, { cause }) };
       }
     } finally {
-      if (this.terminal || signal.aborted) reader.cancel().catch(() => {});
+      clearTimeout(timer);
+      if (this.terminal || signal.aborted || idle) reader.cancel().catch(() => {});
     }
-    if (this.terminal) return this.summary();
-    if (signal.aborted) return this.finishAborted();
+    if (this.terminal) return { summary: this.summary() };
+    if (signal.aborted) return { summary: this.finishAborted() };
     // The body ended without `[DONE]`.
-    if (this.finishReason !== null) return this.finishDone();
-    return this.fail(
-      new RillError('truncated', 'the stream ended before the answer was complete'),
-    );
+    if (this.finishReason !== null) return { summary: this.finishDone() };
+    return { lost: new RillError('truncated', 'the stream ended before the answer was complete') };
   }
 
   async readWhole(response) {
@@ -274,6 +389,12 @@ export class ChatStream {
   /** One SSE event from the body. */
   onSse(event) {
     if (this.terminal) return;
+    this.handleSse(event);
+    // Only an event handled is one the server need not send again.
+    if (event.lastEventId) this.lastEventId = event.lastEventId;
+  }
+
+  handleSse(event) {
     const data = event.data;
     if (data === '[DONE]') {
       this.finishDone();
@@ -317,7 +438,7 @@ export class ChatStream {
   start(chunk) {
     this.id = typeof chunk.id === 'string' ? chunk.id : '';
     this.model = typeof chunk.model === 'string' ? chunk.model : null;
-    this.emit({ type: 'start', id: this.id, model: this.model });
+    this.emit({ type: 'start', id: this.id, model: this.model, streamId: this.streamId });
   }
 
   firstToken() {
@@ -416,6 +537,7 @@ export class ChatStream {
     return {
       status: this.status,
       id: this.id,
+      streamId: this.streamId,
       model: this.model,
       text: this.text,
       reasoning: this.reasoning,
@@ -439,6 +561,7 @@ export class ChatStream {
       error: options.onError && (() => options.onError(event.error, event)),
       done: options.onDone && (() => options.onDone(event)),
       abort: options.onAbort && (() => options.onAbort(event)),
+      reconnect: options.onReconnect && (() => options.onReconnect(event)),
     }[event.type];
     if (typed) safely(typed);
     if (options.onEvent) safely(() => options.onEvent(event));

@@ -210,8 +210,73 @@ const scenarios = {
   },
 };
 
-function sse(res) {
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+/**
+ * A stream rill would resume: numbered frames (`id: 0`, `id: 1`, ...), the stream's id in
+ * `x-rill-stream-id`. `GET /v1/streams/<id>` with `Last-Event-ID: N` sends the frames
+ * after N. How the first connection ends is the scenario's: cut, or silent.
+ */
+const RESUMABLE_FRAMES = [
+  chunk({ role: 'assistant', content: '' }),
+  ...['One', ' two', ' three', ' four', ' five', ' six'].map((piece) => chunk({ content: piece })),
+  chunk({}, 'stop'),
+  usageChunk(6),
+  '[DONE]',
+];
+
+async function numbered(res, write, from, until = RESUMABLE_FRAMES.length) {
+  for (let id = from; id < until; id += 1) {
+    await write(`id: ${id}\ndata: ${RESUMABLE_FRAMES[id]}\n\n`);
+    await sleep(5);
+  }
+}
+
+const resumable = {
+  /** Four frames, then the connection is cut. */
+  async 'resumable-cut'(res, write) {
+    sse(res, { 'x-rill-stream-id': 'chatcmpl-cut' });
+    await numbered(res, write, 0, 4);
+    res.socket.destroy();
+  },
+  /** Three frames, then nothing at all (not even heartbeats): a dead connection. */
+  async 'resumable-silent'(res, write) {
+    sse(res, { 'x-rill-stream-id': 'chatcmpl-silent' });
+    await numbered(res, write, 0, 3);
+    await new Promise((resolve) => res.on('close', resolve));
+  },
+  /** Two frames, cut; the resume finds the stream expired. */
+  async 'resumable-gone'(res, write) {
+    sse(res, { 'x-rill-stream-id': 'chatcmpl-gone' });
+    await numbered(res, write, 0, 2);
+    res.socket.destroy();
+  },
+  /** An endless stream, for cancel. */
+  async 'resumable-slow'(res, write) {
+    sse(res, { 'x-rill-stream-id': 'chatcmpl-slow' });
+    for (let i = 0; i < 400 && !res.destroyed; i += 1) {
+      await write(`id: ${i}\ndata: ${chunk({ content: ` t${i}` })}\n\n`);
+      await sleep(25);
+    }
+    res.end();
+  },
+};
+Object.assign(scenarios, resumable);
+
+/** `GET /v1/streams/<id>`: the frames after `Last-Event-ID` (all without it). */
+async function resumeStream(req, res, write) {
+  const id = decodeURIComponent(req.url.slice('/v1/streams/'.length));
+  if (id === 'chatcmpl-gone') {
+    res.writeHead(410, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: { message: 'the stream `chatcmpl-gone` has expired', type: 'not_found_error', code: 'gone' } }));
+    return;
+  }
+  const last = req.headers['last-event-id'];
+  sse(res, { 'x-rill-stream-id': id });
+  await numbered(res, write, last === undefined ? 0 : Number(last) + 1);
+  res.end();
+}
+
+function sse(res, headers = {}) {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...headers });
   res.flushHeaders();
 }
 
@@ -232,17 +297,26 @@ export async function startSseServer() {
       if (!res.writableFinished) record.clientClosedAt = performance.now() - startedAt;
     });
     requests.push(record);
+    const write = (text) =>
+      new Promise((resolve) => {
+        if (res.destroyed) return resolve();
+        res.write(text, () => resolve());
+      });
+    if (req.method === 'GET' && req.url.startsWith('/v1/streams/')) {
+      await resumeStream(req, res, write);
+      return;
+    }
+    if (req.method === 'POST' && /^\/v1\/streams\/[^/]+\/cancel$/.test(req.url)) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ id: req.url.split('/')[3], object: 'stream', status: 'cancelled' }));
+      return;
+    }
     const scenario = scenarios[record.body?.model];
     if (!scenario) {
       res.writeHead(404, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { message: `no scenario ${record.body?.model}`, type: 'not_found_error' } }));
       return;
     }
-    const write = (text) =>
-      new Promise((resolve) => {
-        if (res.destroyed) return resolve();
-        res.write(text, () => resolve());
-      });
     try {
       await scenario(res, write);
     } catch {
