@@ -8,6 +8,8 @@ mod chat;
 #[cfg(test)]
 mod errors;
 #[cfg(test)]
+mod faults;
+#[cfg(test)]
 mod gateway;
 #[cfg(test)]
 mod lifecycle;
