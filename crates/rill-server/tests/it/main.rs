@@ -14,6 +14,8 @@ mod gateway;
 #[cfg(test)]
 mod lifecycle;
 #[cfg(test)]
+mod load;
+#[cfg(test)]
 mod messages;
 #[cfg(test)]
 mod streams;
