@@ -26,6 +26,8 @@ pub struct Hub {
 #[derive(Default)]
 struct Inner {
     live: HashMap<String, Arc<Session>>,
+    /// Finished sessions still live, oldest first (some may have expired already).
+    finished: VecDeque<String>,
     /// Expired ids, with the dialect their errors speak.
     gone: HashMap<String, Dialect>,
     gone_order: VecDeque<String>,
@@ -56,6 +58,7 @@ impl Hub {
         tokio::spawn(async move {
             let abort = hub.abort.clone();
             session.drive(stream, abort).await;
+            hub.finished(&id);
             // The replay window.
             tokio::time::sleep(ttl).await;
             hub.expire(&id);
@@ -95,8 +98,26 @@ impl Hub {
         )
     }
 
+    /// `id` finished: the oldest finished sessions past `max_finished` expire now.
+    fn finished(&self, id: &str) {
+        let mut inner = self.lock();
+        inner.finished.push_back(id.to_owned());
+        while inner.finished.len() > self.config.max_finished {
+            if let Some(old) = inner.finished.pop_front() {
+                Self::expire_locked(&mut inner, &old);
+            }
+        }
+    }
+
     fn expire(&self, id: &str) {
         let mut inner = self.lock();
+        if let Some(at) = inner.finished.iter().position(|f| f == id) {
+            inner.finished.remove(at);
+        }
+        Self::expire_locked(&mut inner, id);
+    }
+
+    fn expire_locked(inner: &mut Inner, id: &str) {
         let Some(session) = inner.live.remove(id) else {
             return;
         };

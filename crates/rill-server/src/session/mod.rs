@@ -15,8 +15,9 @@
 //! - the generation ends when the provider's stream does, when it is cancelled
 //!   ([`Session::cancel`], or its last subscriber left: at once, or after a grace period
 //!   when the request asked to be resumable), or when shutdown aborts it;
-//! - a finished session stays for its replay window ([`SessionsConfig::ttl_secs`]); after
-//!   that [`Hub::get`] says it is gone (410), never that it never existed.
+//! - a finished session stays for its replay window ([`SessionsConfig::ttl_secs`], and
+//!   while it is among the last [`SessionsConfig::max_finished`] to finish); after that
+//!   [`Hub::get`] says it is gone (410), never that it never existed.
 //!
 //! Non-streaming requests have no session: their answer is the response.
 
@@ -36,6 +37,10 @@ use serde::{Deserialize, Serialize};
 pub struct SessionsConfig {
     /// How long a finished stream can still be replayed (`GET /v1/streams/{id}`).
     pub ttl_secs: u64,
+    /// At most this many finished streams are kept for replay; past it the oldest go
+    /// first (410 Gone), whatever their age. Bounds the memory of busy servers: each one
+    /// keeps its whole answer.
+    pub max_finished: usize,
     /// How long a resumable generation goes on after its last client left, waiting for
     /// one to come back.
     pub grace_secs: u64,
@@ -48,6 +53,7 @@ impl Default for SessionsConfig {
     fn default() -> Self {
         Self {
             ttl_secs: 600,
+            max_finished: 10_000,
             grace_secs: 30,
             heartbeat_secs: 15,
         }

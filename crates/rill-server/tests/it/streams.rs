@@ -25,6 +25,7 @@ fn sessions(ttl_secs: u64, grace_secs: u64, heartbeat_secs: u64) -> SessionsConf
         ttl_secs,
         grace_secs,
         heartbeat_secs,
+        ..SessionsConfig::default()
     }
 }
 
@@ -277,6 +278,28 @@ async fn after_the_replay_window_a_stream_is_gone_and_an_unknown_one_never_was()
         resume(&server.url, "chatcmpl-nope", None).await.status(),
         404
     );
+}
+
+#[tokio::test]
+async fn past_max_finished_the_oldest_finished_stream_goes_first() {
+    let config = SessionsConfig {
+        max_finished: 2,
+        ..SessionsConfig::default()
+    };
+    let state = state_with(vec![scripted("story", text("short", 0.0))], config);
+    let server = spawn(state).await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let response = start_chat(&server.url, "story", false).await;
+        ids.push(stream_id(&response));
+        all_frames(response).await;
+    }
+    // The third finished a moment after its last frame went out.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(resume(&server.url, &ids[0], None).await.status(), 410);
+    for id in &ids[1..] {
+        assert_eq!(resume(&server.url, id, None).await.status(), 200);
+    }
 }
 
 #[tokio::test]
