@@ -5,7 +5,7 @@
 
 import { streamChat } from '../client/index.js';
 import { AssistantMessageView, userMessageView } from './message-view.js';
-import { ConversationStore, loadConversation } from './storage.js';
+import { ConversationStore, loadConversation, savedKey } from './storage.js';
 
 let nextId = 1;
 const newId = () => `m${Date.now().toString(36)}${(nextId++).toString(36)}`;
@@ -52,7 +52,7 @@ export class ChatController {
     this.store.saveNow();
     this.deps.scroll.reset();
     if (resume) {
-      const stream = streamChat({ resume: { streamId: resume.message.streamId } });
+      const stream = streamChat({ resume: { streamId: resume.message.streamId }, apiKey: savedKey() ?? undefined });
       this.follow(resume.message, resume.view, stream, { replay: true });
     }
   }
@@ -107,7 +107,12 @@ export class ChatController {
     this.refreshRetry();
     this.store.saveNow();
 
-    const stream = streamChat({ model: model || undefined, messages: history, resumable: true });
+    const stream = streamChat({
+      model: model || undefined,
+      messages: history,
+      resumable: true,
+      apiKey: savedKey() ?? undefined,
+    });
     await this.follow(message, view, stream);
   }
 
@@ -156,6 +161,7 @@ export class ChatController {
           message.metrics = event.metrics;
           break;
         case 'error':
+          if (event.error.status === 401) this.deps.onUnauthorized?.();
           // A replay that finds nothing to follow (the stream expired, or the server
           // restarted): what was saved is all there is.
           if (replay && event.error.kind === 'http') {

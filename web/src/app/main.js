@@ -9,6 +9,7 @@ import { IncrementalRenderer } from './markdown/incremental.js';
 import { NaiveRenderer } from './markdown/naive.js';
 import { ModelPicker } from './model-picker.js';
 import { AutoScroll } from './scroll.js';
+import { saveKey, savedKey } from './storage.js';
 
 // `?render=naive` re-renders the whole answer per token: only for the render benchmark.
 const naive = new URLSearchParams(location.search).get('render') === 'naive';
@@ -18,7 +19,22 @@ const scheduler = new FrameScheduler();
 const scroll = new AutoScroll(byId('scroller'), byId('jump'));
 scheduler.afterFrame(() => scroll.afterFrame());
 
-const picker = new ModelPicker(byId('model'), byId('notice'));
+// A server with API keys answers 401 until the page sends one: ask for it.
+const keyForm = byId('key-form');
+const askForKey = () => {
+  keyForm.hidden = false;
+  byId('api-key').value = savedKey() ?? '';
+  byId('api-key').focus();
+};
+const picker = new ModelPicker(byId('model'), byId('notice'), askForKey);
+keyForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  saveKey(byId('api-key').value.trim());
+  byId('api-key').value = '';
+  keyForm.hidden = true;
+  picker.load();
+  byId('prompt').focus();
+});
 
 let composer = null;
 const chat = new ChatController({
@@ -30,6 +46,7 @@ const chat = new ChatController({
   composer: () => composer,
   scroll,
   onCopy: (button, text) => copyWithFeedback(button, text),
+  onUnauthorized: askForKey,
 });
 
 composer = new Composer({

@@ -5,6 +5,7 @@
 const CONVERSATION = 'rill.conversation.v1';
 const MODEL = 'rill.model';
 const PROMPT = 'rill.prompt';
+const KEY = 'rill.key';
 
 function read(key) {
   try {
@@ -42,6 +43,28 @@ function isMessage(m) {
 export const savedModel = () => read(MODEL);
 export const saveModel = (model) => write(MODEL, model || null);
 export const savedPrompt = () => read(PROMPT) ?? '';
+
+/**
+ * The rill API key the person typed in, when the server needs one. Kept in
+ * sessionStorage only: it lasts while the tab does and is never written to disk by the
+ * page, unlike the conversation.
+ */
+export function savedKey() {
+  try {
+    return sessionStorage.getItem(KEY) || null;
+  } catch {
+    return null;
+  }
+}
+
+export function saveKey(key) {
+  try {
+    if (key) sessionStorage.setItem(KEY, key);
+    else sessionStorage.removeItem(KEY);
+  } catch {
+    // unavailable: the key lasts as long as the page
+  }
+}
 export const savePrompt = (text) => write(PROMPT, text ? text : null);
 
 /** Saves the conversation at most every `interval` ms (the last state always lands). */
