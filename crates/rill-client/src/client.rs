@@ -1,11 +1,15 @@
 //! [`Client`]: a client of one OpenAI-compatible server.
 
+use std::time::Duration;
+
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use rill_core::{ChatRequest, Error, EventStream};
 use rill_wire::openai_chat::{self, ChunkDecoder};
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::http::{error_for_status, http_builder, transport_error};
+use crate::http::{
+    DEFAULT_CONNECT_TIMEOUT, error_for_status, http_client, send_error, transport_error,
+};
 use crate::stream::event_stream;
 
 /// A client of one server. Cheap to clone.
@@ -15,6 +19,7 @@ pub struct Client {
     /// Base URL including `/v1`, without a trailing slash.
     base_url: String,
     api_key: Option<SecretString>,
+    connect_timeout: Option<Duration>,
 }
 
 impl Client {
@@ -26,14 +31,21 @@ impl Client {
         } else {
             format!("{trimmed}/v1")
         };
-        let http = http_builder()
-            .build()
-            .map_err(|e| Error::internal(format!("could not build the HTTP client: {e}")))?;
+        let connect_timeout = Some(DEFAULT_CONNECT_TIMEOUT);
         Ok(Self {
-            http,
+            http: http_client(connect_timeout)?,
             base_url,
             api_key,
+            connect_timeout,
         })
+    }
+
+    /// The same client, waiting `timeout` for a connection instead of
+    /// [`DEFAULT_CONNECT_TIMEOUT`] (`None`: as long as the system does).
+    pub fn with_connect_timeout(mut self, timeout: Option<Duration>) -> Result<Self, Error> {
+        self.http = http_client(timeout)?;
+        self.connect_timeout = timeout;
+        Ok(self)
     }
 
     fn request(&self, builder: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
@@ -90,7 +102,7 @@ impl Client {
             .request(builder)
             .send()
             .await
-            .map_err(transport_error)?;
+            .map_err(|error| send_error(error, self.connect_timeout))?;
         error_for_status(response, openai_chat::error_from_body).await
     }
 }

@@ -8,11 +8,13 @@
 //! the connection, which makes a rill server stop generating.
 //!
 //! - [`Client`]: an OpenAI-compatible server (`/v1/chat/completions`, `/v1/models`);
-//! - for providers of other dialects: [`http_builder`] (rill's HTTP client settings),
+//! - for providers of other dialects: [`http_builder`] (rill's HTTP client settings;
+//!   [`http_client`] with a connect timeout of one's own),
 //!   [`error_for_status`] (a non-2xx answer -> the dialect's error, with
 //!   `Retry-After`), [`event_stream`] (a response body -> core events through any
 //!   [`UpstreamDecoder`]; [`ndjson_stream`] for newline-delimited JSON bodies) and
-//!   [`transport_error`] (reqwest errors without URLs).
+//!   [`transport_error`] (reqwest errors without URLs; [`send_error`] also names a
+//!   connect timeout).
 //!
 //! The key design decision: one loop reads every upstream's body; a dialect only
 //! supplies its [`UpstreamDecoder`].
@@ -26,5 +28,8 @@ mod stream;
 
 pub use client::Client;
 pub use decoder::UpstreamDecoder;
-pub use http::{error_for_status, http_builder, transport_error};
+pub use http::{
+    DEFAULT_CONNECT_TIMEOUT, error_for_status, http_builder, http_client, send_error,
+    transport_error,
+};
 pub use stream::{event_stream, ndjson_stream};

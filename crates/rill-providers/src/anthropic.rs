@@ -11,12 +11,14 @@
 //! read from Anthropic's error body, with `Retry-After`, and shown to rill's client as
 //! `upstream_error::for_client` decides.
 
+use std::time::Duration;
+
 use rill_client::event_stream;
 use rill_core::{ChatRequest, Error, Provider, ProviderFuture};
 use rill_wire::anthropic::{self, EventDecoder};
 use secrecy::SecretString;
 
-use crate::endpoint::{Auth, Endpoint, versioned_url};
+use crate::endpoint::{Auth, Endpoint, HttpUpstream, versioned_url};
 
 /// Anthropic's API, the base URL an Anthropic upstream has unless configured otherwise.
 pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
@@ -65,5 +67,12 @@ impl Provider for AnthropicProvider {
         let body = anthropic::request_body(&request, &self.upstream_model, true);
         let response = self.endpoint.send(body, anthropic::error_from_body);
         Box::pin(async move { Ok(event_stream(response.await?, EventDecoder::new())) })
+    }
+}
+
+impl HttpUpstream for AnthropicProvider {
+    fn with_connect_timeout(mut self, timeout: Option<Duration>) -> Result<Self, Error> {
+        self.endpoint = self.endpoint.with_connect_timeout(timeout)?;
+        Ok(self)
     }
 }

@@ -11,12 +11,14 @@
 //! body, with `Retry-After`, and shown to rill's client as `upstream_error::for_client`
 //! decides.
 
+use std::time::Duration;
+
 use rill_client::event_stream;
 use rill_core::{ChatRequest, Error, Provider, ProviderFuture};
 use rill_wire::cohere::{self, EventDecoder};
 use secrecy::SecretString;
 
-use crate::endpoint::{Auth, Endpoint, versioned_url};
+use crate::endpoint::{Auth, Endpoint, HttpUpstream, versioned_url};
 
 /// Cohere's API, the base URL a Cohere upstream has unless configured otherwise.
 pub const DEFAULT_BASE_URL: &str = "https://api.cohere.com";
@@ -54,5 +56,12 @@ impl Provider for CohereProvider {
         let response = body.map(|body| self.endpoint.send(body, cohere::error_from_body));
         let decoder = EventDecoder::new(&self.upstream_model);
         Box::pin(async move { Ok(event_stream(response?.await?, decoder)) })
+    }
+}
+
+impl HttpUpstream for CohereProvider {
+    fn with_connect_timeout(mut self, timeout: Option<Duration>) -> Result<Self, Error> {
+        self.endpoint = self.endpoint.with_connect_timeout(timeout)?;
+        Ok(self)
     }
 }

@@ -2,12 +2,23 @@
 //! JSON body, an API key in a header that is never printed, and the answer checked for
 //! an error status before its body is streamed.
 
+use std::time::Duration;
+
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue};
-use rill_client::{error_for_status, http_builder, transport_error};
-use rill_core::Error;
+use rill_client::{DEFAULT_CONNECT_TIMEOUT, error_for_status, http_client, send_error};
+use rill_core::{Error, Provider};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::upstream_error::for_client;
+
+/// A provider that reaches its model over HTTP.
+pub trait HttpUpstream: Provider + Sized {
+    /// The same provider, waiting `timeout` for a connection to the upstream instead of
+    /// [`rill_client::DEFAULT_CONNECT_TIMEOUT`] (`None`: as long as the system does). A
+    /// connection that is not made in time fails the request with
+    /// [`ErrorKind::Timeout`](rill_core::ErrorKind::Timeout), naming the timeout.
+    fn with_connect_timeout(self, timeout: Option<Duration>) -> Result<Self, Error>;
+}
 
 /// How an upstream takes its API key.
 #[derive(Debug, Clone, Copy)]
@@ -33,6 +44,7 @@ pub(crate) struct Endpoint {
     auth: Option<(HeaderName, HeaderValue)>,
     /// Kept to redact it from upstream error messages.
     key: Option<SecretString>,
+    connect_timeout: Option<Duration>,
     http: reqwest::Client,
 }
 
@@ -66,9 +78,7 @@ impl Endpoint {
                 Some((header, value))
             }
         };
-        let http = http_builder()
-            .build()
-            .map_err(|e| Error::internal(format!("could not build the HTTP client: {e}")))?;
+        let connect_timeout = Some(DEFAULT_CONNECT_TIMEOUT);
         Ok(Self {
             name: name.to_owned(),
             url,
@@ -76,8 +86,17 @@ impl Endpoint {
             headers: Vec::new(),
             auth,
             key,
-            http,
+            connect_timeout,
+            http: http_client(connect_timeout)?,
         })
+    }
+
+    /// Waits `timeout` for a connection instead of the default (`None`: as long as the
+    /// system does).
+    pub(crate) fn with_connect_timeout(mut self, timeout: Option<Duration>) -> Result<Self, Error> {
+        self.http = http_client(timeout)?;
+        self.connect_timeout = timeout;
+        Ok(self)
     }
 
     /// Adds a header every request carries.
@@ -109,9 +128,13 @@ impl Endpoint {
         }
         let name = self.name.clone();
         let key = self.key.clone();
+        let connect_timeout = self.connect_timeout;
         async move {
             async {
-                let response = builder.send().await.map_err(transport_error)?;
+                let response = builder
+                    .send()
+                    .await
+                    .map_err(|error| send_error(error, connect_timeout))?;
                 error_for_status(response, error_from_body).await
             }
             .await

@@ -12,12 +12,14 @@
 //! from Gemini's error body, with its retry delay, and shown to rill's client as
 //! `upstream_error::for_client` decides.
 
+use std::time::Duration;
+
 use rill_client::event_stream;
 use rill_core::{ChatRequest, Error, Provider, ProviderFuture};
 use rill_wire::gemini::{self, EventDecoder};
 use secrecy::SecretString;
 
-use crate::endpoint::{Auth, Endpoint, versioned_url};
+use crate::endpoint::{Auth, Endpoint, HttpUpstream, versioned_url};
 
 /// The Gemini API, the base URL a Gemini upstream has unless configured otherwise.
 pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com";
@@ -62,6 +64,13 @@ impl Provider for GeminiProvider {
         let body = gemini::request_body(&request);
         let response = body.map(|body| self.endpoint.send(body, gemini::error_from_body));
         Box::pin(async move { Ok(event_stream(response?.await?, EventDecoder::new())) })
+    }
+}
+
+impl HttpUpstream for GeminiProvider {
+    fn with_connect_timeout(mut self, timeout: Option<Duration>) -> Result<Self, Error> {
+        self.endpoint = self.endpoint.with_connect_timeout(timeout)?;
+        Ok(self)
     }
 }
 

@@ -12,12 +12,14 @@
 //! shown to rill's client as `upstream_error::for_client` decides (a model Ollama has not
 //! pulled is the operator's problem: a bad gateway).
 
+use std::time::Duration;
+
 use rill_client::ndjson_stream;
 use rill_core::{ChatRequest, Error, Provider, ProviderFuture};
 use rill_wire::ollama::{self, ChunkDecoder};
 use secrecy::SecretString;
 
-use crate::endpoint::{Auth, Endpoint, versioned_url};
+use crate::endpoint::{Auth, Endpoint, HttpUpstream, versioned_url};
 
 /// A local Ollama server, the base URL an Ollama upstream has unless configured otherwise.
 pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:11434";
@@ -54,5 +56,12 @@ impl Provider for OllamaProvider {
         let body = ollama::request_body(&request, &self.upstream_model);
         let response = body.map(|body| self.endpoint.send(body, ollama::error_from_body));
         Box::pin(async move { Ok(ndjson_stream(response?.await?, ChunkDecoder::new())) })
+    }
+}
+
+impl HttpUpstream for OllamaProvider {
+    fn with_connect_timeout(mut self, timeout: Option<Duration>) -> Result<Self, Error> {
+        self.endpoint = self.endpoint.with_connect_timeout(timeout)?;
+        Ok(self)
     }
 }

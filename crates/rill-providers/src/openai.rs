@@ -6,9 +6,12 @@
 //! the body is decoded into core events as it arrives; dropping the stream closes the
 //! connection, so a client that goes away stops the upstream generation (and its billing).
 
+use std::time::Duration;
+
 use rill_client::Client;
 use rill_core::{ChatRequest, Error, Provider, ProviderFuture};
 
+use crate::endpoint::HttpUpstream;
 use crate::upstream_error::for_client;
 use secrecy::SecretString;
 
@@ -54,5 +57,12 @@ impl Provider for OpenAiProvider {
                 .await
                 .map_err(|error| for_client(&name, error, key.as_ref()))
         })
+    }
+}
+
+impl HttpUpstream for OpenAiProvider {
+    fn with_connect_timeout(mut self, timeout: Option<Duration>) -> Result<Self, Error> {
+        self.client = self.client.with_connect_timeout(timeout)?;
+        Ok(self)
     }
 }

@@ -13,12 +13,14 @@
 //! are read from the `{"error": {...}}` body (the same shape as Chat Completions'), with
 //! `Retry-After`, and shown to rill's client as `upstream_error::for_client` decides.
 
+use std::time::Duration;
+
 use rill_client::event_stream;
 use rill_core::{ChatRequest, Error, Provider, ProviderFuture};
 use rill_wire::openai_responses::{self, EventDecoder};
 use secrecy::SecretString;
 
-use crate::endpoint::{Auth, Endpoint, versioned_url};
+use crate::endpoint::{Auth, Endpoint, HttpUpstream, versioned_url};
 
 /// OpenAI's own API, for models that give no `base_url`.
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
@@ -55,5 +57,12 @@ impl Provider for OpenAiResponsesProvider {
         let body = openai_responses::request_body(&request, &self.upstream_model, true);
         let response = self.endpoint.send(body, openai_responses::error_from_body);
         Box::pin(async move { Ok(event_stream(response.await?, EventDecoder::new())) })
+    }
+}
+
+impl HttpUpstream for OpenAiResponsesProvider {
+    fn with_connect_timeout(mut self, timeout: Option<Duration>) -> Result<Self, Error> {
+        self.endpoint = self.endpoint.with_connect_timeout(timeout)?;
+        Ok(self)
     }
 }

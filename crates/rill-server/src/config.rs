@@ -1,6 +1,7 @@
 //! `rill.toml`, environment overrides and defaults.
 
 use std::net::IpAddr;
+use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 
 use figment::Figment;
@@ -8,6 +9,8 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use rill_providers::ScriptConfig;
 use serde::{Deserialize, Serialize};
 
+use crate::access::{KeyConfig, KeyError};
+use crate::resilience::{ModelTimeouts, RetriesConfig, TimeoutsConfig};
 use crate::session::SessionsConfig;
 
 /// The whole configuration. Every key has a default, so no file is needed at all.
@@ -21,6 +24,13 @@ pub struct Config {
     pub models: Vec<ModelConfig>,
     /// Streams: how long they can be resumed, the disconnect grace period, heartbeats.
     pub sessions: SessionsConfig,
+    /// Every model's timeouts, unless it sets its own.
+    pub timeouts: TimeoutsConfig,
+    /// How failures before the first token are tried again.
+    pub retries: RetriesConfig,
+    /// Virtual API keys (`[[keys]]`), stored as SHA-256 digests. None: no key is needed,
+    /// and only loopback clients are served unless `server.allow_remote`.
+    pub keys: Vec<KeyConfig>,
 }
 
 /// The embedded engine. It loads only when some model uses it.
@@ -66,6 +76,9 @@ pub struct ServerConfig {
     /// `http://localhost:3000` for an app using the AI SDK's `useChat`; `"*"` allows any.
     /// Empty (the default): no CORS headers, so only rill's own page can.
     pub cors_origins: Vec<String>,
+    /// Generations (streams and non-streaming requests) running at once, all keys
+    /// together; more get 503 with `Retry-After`. Absent (the default): no cap.
+    pub max_concurrent_generations: Option<NonZeroU32>,
 }
 
 impl Default for ServerConfig {
@@ -77,6 +90,7 @@ impl Default for ServerConfig {
             shutdown_grace_secs: 10,
             allow_remote: false,
             cors_origins: Vec::new(),
+            max_concurrent_generations: None,
         }
     }
 }
@@ -103,6 +117,16 @@ pub struct ModelConfig {
     /// itself never appears in the config, the logs or a response.
     #[serde(default)]
     pub api_key_env: Option<String>,
+    /// Other models that serve, in order, when this one fails before its first token.
+    #[serde(default)]
+    pub fallbacks: Vec<String>,
+    /// Attempts on this model before its fallbacks, the first included. Default:
+    /// `retries.max_attempts`.
+    #[serde(default)]
+    pub max_attempts: Option<u32>,
+    /// This model's own timeouts; those it does not set are `[timeouts]`'s.
+    #[serde(default)]
+    pub timeouts: ModelTimeouts,
 }
 
 impl ModelConfig {
@@ -115,6 +139,9 @@ impl ModelConfig {
             base_url: None,
             model: None,
             api_key_env: None,
+            fallbacks: Vec::new(),
+            max_attempts: None,
+            timeouts: ModelTimeouts::default(),
         }
     }
 }
@@ -177,6 +204,26 @@ pub enum ConfigError {
         "invalid configuration: model `{model}` has `base_url = {url:?}`\nhint: use an http:// or https:// URL such as `http://127.0.0.1:11434/v1`"
     )]
     BadUrl { model: String, url: String },
+    #[error(
+        "invalid configuration: {place} is {secs}\nhint: give a number of seconds (fractions allowed), or 0 for no limit"
+    )]
+    BadTimeout { place: String, secs: f64 },
+    #[error("invalid configuration: {place} is 0\nhint: 1 tries once, without retries")]
+    NoAttempts { place: String },
+    #[error(
+        "invalid configuration: model `{model}` falls back to `{fallback}`, which is not a configured model\nhint: `fallbacks` lists the `name`s of other `[[models]]`"
+    )]
+    UnknownFallback { model: String, fallback: String },
+    #[error("invalid configuration: model `{model}` lists itself in `fallbacks`")]
+    SelfFallback { model: String },
+    #[error("invalid configuration: model `{model}` lists `{fallback}` twice in `fallbacks`")]
+    DuplicateFallback { model: String, fallback: String },
+    #[error(
+        "invalid configuration: the fallbacks form a cycle: {cycle}\nhint: a fallback's own fallbacks serve too, so no chain may lead back to where it began"
+    )]
+    FallbackCycle { cycle: String },
+    #[error(transparent)]
+    Key(#[from] KeyError),
 }
 
 impl Config {
@@ -222,6 +269,9 @@ impl Config {
                 });
             }
         }
+        crate::access::validate(&self.keys)?;
+        let models = self.effective_models();
+        crate::access::validate_models(&self.keys, |name| models.iter().any(|m| m.name == name))?;
         let mut seen = std::collections::HashSet::new();
         for model in &self.models {
             if !seen.insert(model.name.as_str()) {
@@ -250,7 +300,7 @@ impl Config {
                 }
             }
         }
-        Ok(())
+        crate::resilience::validate(self)
     }
 
     /// The configured models, or the built-in default when none are.

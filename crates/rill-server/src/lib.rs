@@ -10,19 +10,23 @@
 //! resume; a disconnect cancels the generation at once unless the request asked to be
 //! resumable.
 
+mod access;
 mod config;
 mod error;
 mod metrics;
 mod models;
+mod resilience;
 mod routes;
 mod session;
 mod shutdown;
 mod sse;
 mod state;
 
+pub use access::{Access, KEY_PREFIX, KeyConfig, KeyDigest, KeyError, hash_key, new_key};
 pub use config::{Config, ConfigError, EngineConfig, ModelConfig, ProviderKind, ServerConfig};
 pub use metrics::Metrics;
 pub use models::{BuildError, ModelEntry, ModelRegistry};
+pub use resilience::{ModelTimeouts, RetriesConfig, TimeoutsConfig};
 pub use routes::app;
 pub use session::SessionsConfig;
 pub use shutdown::Shutdown;

@@ -6,8 +6,10 @@
 use std::sync::Arc;
 
 use futures_util::StreamExt;
+use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 use rill_core::EventStream;
@@ -18,6 +20,58 @@ pub struct Metrics {
     streams_active: Gauge,
     streams: Counter,
     stream_events: Counter,
+    keys: KeyMetrics,
+}
+
+/// Per key, by the key's name (the configured names, so the label set stays small).
+#[derive(Clone, Default)]
+struct KeyMetrics {
+    requests: Family<KeyLabel, Counter>,
+    limited: Family<LimitLabels, Counter>,
+    tokens: Family<KeyLabel, Counter>,
+    unauthorized: Counter,
+    capacity_refused: Counter,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KeyLabel {
+    key: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct LimitLabels {
+    key: String,
+    limit: String,
+}
+
+impl KeyMetrics {
+    fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "key_requests",
+            "Requests that presented this key",
+            self.requests.clone(),
+        );
+        registry.register(
+            "key_limited",
+            "Generation requests refused by this key's limit (concurrency, requests, tokens)",
+            self.limited.clone(),
+        );
+        registry.register(
+            "key_tokens",
+            "Prompt plus completion tokens reported for this key's generations",
+            self.tokens.clone(),
+        );
+        registry.register(
+            "unauthorized_requests",
+            "Requests refused for a missing or wrong key",
+            self.unauthorized.clone(),
+        );
+        registry.register(
+            "generations_refused",
+            "Generation requests refused by `server.max_concurrent_generations`",
+            self.capacity_refused.clone(),
+        );
+    }
 }
 
 impl Default for Metrics {
@@ -37,11 +91,14 @@ impl Default for Metrics {
             "Events produced by providers (text, reasoning, tool-call fragments, usage, ...)",
             stream_events.clone(),
         );
+        let keys = KeyMetrics::default();
+        keys.register(&mut registry);
         Self {
             registry: Arc::new(registry),
             streams_active,
             streams,
             stream_events,
+            keys,
         }
     }
 }
@@ -68,6 +125,45 @@ impl Metrics {
             events.inc();
             event
         }))
+    }
+
+    /// Shows the key's counters (at 0) before its first request.
+    pub(crate) fn register_key(&self, key: &str) {
+        let label = KeyLabel {
+            key: key.to_owned(),
+        };
+        self.keys.requests.get_or_create(&label).inc_by(0);
+        self.keys.tokens.get_or_create(&label).inc_by(0);
+    }
+
+    pub(crate) fn key_request(&self, key: &str) {
+        let label = KeyLabel {
+            key: key.to_owned(),
+        };
+        self.keys.requests.get_or_create(&label).inc();
+    }
+
+    pub(crate) fn key_limited(&self, key: &str, limit: &str) {
+        let labels = LimitLabels {
+            key: key.to_owned(),
+            limit: limit.to_owned(),
+        };
+        self.keys.limited.get_or_create(&labels).inc();
+    }
+
+    pub(crate) fn key_tokens(&self, key: &str, tokens: u64) {
+        let label = KeyLabel {
+            key: key.to_owned(),
+        };
+        self.keys.tokens.get_or_create(&label).inc_by(tokens);
+    }
+
+    pub(crate) fn unauthorized(&self) {
+        self.keys.unauthorized.inc();
+    }
+
+    pub(crate) fn capacity_refused(&self) {
+        self.keys.capacity_refused.inc();
     }
 
     /// The Prometheus text exposition of every metric.

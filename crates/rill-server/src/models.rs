@@ -1,17 +1,19 @@
 //! The models clients can ask for, each bound to a provider.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use rill_core::Provider;
 use rill_engine::{Engine, RuntimeConfig};
 use rill_providers::{
-    AnthropicProvider, CohereProvider, GeminiProvider, OllamaProvider, OpenAiProvider,
-    OpenAiResponsesProvider, ScriptedProvider, anthropic, cohere, gemini, ollama, openai,
-    openai_responses,
+    AnthropicProvider, CohereProvider, GeminiProvider, HttpUpstream, OllamaProvider,
+    OpenAiProvider, OpenAiResponsesProvider, ScriptedProvider, anthropic, cohere, gemini, ollama,
+    openai, openai_responses,
 };
 use secrecy::SecretString;
 
 use crate::config::{Config, EngineConfig, ModelConfig, ProviderKind};
+use crate::resilience;
 
 /// A model clients can ask for.
 #[derive(Clone)]
@@ -47,42 +49,73 @@ impl ModelRegistry {
     }
 
     /// Builds every configured model. The embedded engine is fetched (first run) and
-    /// loaded only if a model uses it; all `provider = "engine"` models share it.
+    /// loaded only if a model uses it; all `provider = "engine"` models share it. Each
+    /// model is served through its chain of fallbacks, with its timeouts and retries
+    /// (`rill_providers::Resilient`; see `resilience`), so its `Start` names the model
+    /// that serves by rill's name.
     pub async fn from_config(config: &Config) -> Result<Self, BuildError> {
         let mut engine: Option<Arc<dyn Provider>> = None;
         let mut entries = Vec::new();
-        for model in config.effective_models() {
+        let models = config.effective_models();
+        for model in &models {
+            let connect = resilience::connect_timeout(config, model);
             let (provider, owned_by): (Arc<dyn Provider>, &'static str) = match model.provider {
                 ProviderKind::Scripted => (
-                    Arc::new(ScriptedProvider::new(&model.name, model.script)),
+                    Arc::new(ScriptedProvider::new(&model.name, model.script.clone())),
                     "rill-scripted",
                 ),
                 ProviderKind::Openai => (
-                    upstream(&model, openai::DEFAULT_BASE_URL, OpenAiProvider::new)?,
+                    upstream(
+                        model,
+                        connect,
+                        openai::DEFAULT_BASE_URL,
+                        OpenAiProvider::new,
+                    )?,
                     "rill-openai",
                 ),
                 ProviderKind::OpenaiResponses => (
                     upstream(
-                        &model,
+                        model,
+                        connect,
                         openai_responses::DEFAULT_BASE_URL,
                         OpenAiResponsesProvider::new,
                     )?,
                     "rill-openai-responses",
                 ),
                 ProviderKind::Anthropic => (
-                    upstream(&model, anthropic::DEFAULT_BASE_URL, AnthropicProvider::new)?,
+                    upstream(
+                        model,
+                        connect,
+                        anthropic::DEFAULT_BASE_URL,
+                        AnthropicProvider::new,
+                    )?,
                     "rill-anthropic",
                 ),
                 ProviderKind::Gemini => (
-                    upstream(&model, gemini::DEFAULT_BASE_URL, GeminiProvider::new)?,
+                    upstream(
+                        model,
+                        connect,
+                        gemini::DEFAULT_BASE_URL,
+                        GeminiProvider::new,
+                    )?,
                     "rill-gemini",
                 ),
                 ProviderKind::Ollama => (
-                    upstream(&model, ollama::DEFAULT_BASE_URL, OllamaProvider::new)?,
+                    upstream(
+                        model,
+                        connect,
+                        ollama::DEFAULT_BASE_URL,
+                        OllamaProvider::new,
+                    )?,
                     "rill-ollama",
                 ),
                 ProviderKind::Cohere => (
-                    upstream(&model, cohere::DEFAULT_BASE_URL, CohereProvider::new)?,
+                    upstream(
+                        model,
+                        connect,
+                        cohere::DEFAULT_BASE_URL,
+                        CohereProvider::new,
+                    )?,
                     "rill-cohere",
                 ),
                 ProviderKind::Engine => {
@@ -99,10 +132,14 @@ impl ModelRegistry {
                 }
             };
             entries.push(ModelEntry {
-                name: model.name,
+                name: model.name.clone(),
                 owned_by,
                 provider,
             });
+        }
+        let bases = entries.clone();
+        for (index, entry) in entries.iter_mut().enumerate() {
+            entry.provider = Arc::new(resilience::resilient(config, &models, &bases, index));
         }
         Ok(Self::new(entries))
     }
@@ -152,15 +189,18 @@ fn api_key(model: &ModelConfig) -> Result<Option<SecretString>, BuildError> {
 type Constructor<P> = fn(&str, &str, &str, Option<SecretString>) -> Result<P, rill_core::Error>;
 
 /// An upstream model from its config: the upstream's id (`model`, else rill's name), the
-/// base URL (`base_url`, else the provider's public API) and the key.
-fn upstream<P: Provider>(
+/// base URL (`base_url`, else the provider's public API), the key and the connect timeout.
+fn upstream<P: HttpUpstream>(
     model: &ModelConfig,
+    connect_timeout: Option<Duration>,
     default_base_url: &str,
     new: Constructor<P>,
 ) -> Result<Arc<dyn Provider>, BuildError> {
     let upstream_model = model.model.as_deref().unwrap_or(&model.name);
     let base_url = model.base_url.as_deref().unwrap_or(default_base_url);
-    match new(&model.name, upstream_model, base_url, api_key(model)?) {
+    let provider = new(&model.name, upstream_model, base_url, api_key(model)?)
+        .and_then(|provider| provider.with_connect_timeout(connect_timeout));
+    match provider {
         Ok(provider) => Ok(Arc::new(provider)),
         Err(e) => Err(BuildError::Upstream {
             model: model.name.clone(),

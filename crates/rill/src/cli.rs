@@ -29,6 +29,22 @@ pub enum Command {
     /// Serve a scripted OpenAI-compatible upstream (every model name answers), with an
     /// adjustable token rate and injected faults: for benchmarks and gateway tests.
     MockUpstream(MockArgs),
+    /// Make virtual API keys for `[[keys]]` in the config, which stores only their SHA-256.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Print a fresh random key and the `[[keys]]` entry that accepts it.
+    New {
+        /// The key's name in logs and metrics.
+        #[arg(long, default_value = "my-app")]
+        name: String,
+    },
+    /// Read a key from standard input (so it stays out of shell history and the process
+    /// list) and print its SHA-256, the `sha256` of its `[[keys]]` entry.
+    Hash,
 }
 
 #[derive(Debug, Args)]

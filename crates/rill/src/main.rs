@@ -3,6 +3,7 @@
 
 mod chat;
 mod cli;
+mod key;
 mod serve;
 
 use clap::Parser;
@@ -31,6 +32,7 @@ fn main() -> std::process::ExitCode {
             Command::Chat(args) => chat::chat(args).await,
             Command::Models(args) => chat::models(args).await,
             Command::Fetch => serve::fetch().await,
+            Command::Key(command) => key::run(command),
         }
     });
     match result {
@@ -45,7 +47,7 @@ fn main() -> std::process::ExitCode {
 fn init_logging(cli: &Cli) {
     let default = match cli.command {
         Command::Serve(_) | Command::MockUpstream(_) | Command::Fetch => "info",
-        Command::Chat(_) | Command::Models(_) => "warn",
+        Command::Chat(_) | Command::Models(_) | Command::Key(_) => "warn",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("RILL_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));

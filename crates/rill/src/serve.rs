@@ -24,7 +24,14 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let registry = ModelRegistry::from_config(&config).await?;
     let names: Vec<&str> = registry.entries().iter().map(|e| e.name.as_str()).collect();
     tracing::info!(models = ?names, "models ready");
-    run(AppState::new(config.server, registry).with_sessions(config.sessions)).await
+    if !config.keys.is_empty() {
+        let keys: Vec<&str> = config.keys.iter().map(|k| k.name.as_str()).collect();
+        tracing::info!(?keys, "every request needs one of these keys");
+    }
+    let state = AppState::new(config.server, registry)
+        .with_sessions(config.sessions)
+        .with_keys(config.keys)?;
+    run(state).await
 }
 
 pub async fn fetch() -> anyhow::Result<()> {
@@ -49,7 +56,7 @@ async fn run(state: AppState) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("could not listen on {addr}"))?;
     let local = listener.local_addr()?;
-    if !local.ip().is_loopback() && !state.server.allow_remote {
+    if !local.ip().is_loopback() && !state.server.allow_remote && !state.access.has_keys() {
         tracing::warn!(
             "listening on {local}, but only loopback clients are served (`server.allow_remote` is off)"
         );

@@ -16,4 +16,6 @@ mod ollama;
 #[cfg(test)]
 mod openai_responses;
 #[cfg(test)]
+mod resilient;
+#[cfg(test)]
 mod upstream;

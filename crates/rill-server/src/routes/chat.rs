@@ -1,5 +1,6 @@
 //! `POST /v1/chat/completions`: the OpenAI Chat Completions dialect.
 
+use axum::Extension;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, header};
@@ -9,16 +10,18 @@ use rill_core::{collect, terminated};
 use rill_wire::openai_chat::{self, StreamEncoder};
 
 use super::common::{body_or_error, new_id, run_to_completion, stream_response, unix_now};
+use crate::access::Caller;
 use crate::error::{ApiError, Dialect};
 use crate::sse::Framed;
 use crate::state::AppState;
 
 pub async fn completions(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    match handle(state, &headers, body).await {
+    match handle(state, &caller, &headers, body).await {
         Ok(response) => response,
         Err(error) => ApiError::openai(error).into_response(),
     }
@@ -26,12 +29,14 @@ pub async fn completions(
 
 async fn handle(
     state: AppState,
+    caller: &Caller,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, rill_core::Error> {
     let body = body_or_error(body, state.server.max_body_bytes)?;
     let parsed = openai_chat::parse_request(&body)?;
-    let (model, provider) = state.models.resolve(&parsed.request.model)?;
+    let (model, provider) = caller.resolve(&state.models, &parsed.request.model)?;
+    let admission = state.access.admit(caller)?;
     let mut request = parsed.request;
     request.model = model.clone();
     let abort = state.shutdown.abort_token().clone();
@@ -39,6 +44,7 @@ async fn handle(
     let created = unix_now();
 
     let stream = terminated(state.metrics.meter(provider.start(request).await?));
+    let generation = admission.track(stream);
     if parsed.stream {
         let include_usage = parsed.include_usage;
         let (sid, smodel) = (id.clone(), model);
@@ -54,10 +60,11 @@ async fn handle(
             dialect,
             encoder,
             Vec::new(),
-            stream,
+            generation,
         ));
     }
-    let completion = run_to_completion(collect(stream), &abort).await?;
+    let completion = run_to_completion(collect(generation.stream), &abort).await?;
     let body = openai_chat::completion_body(&id, &model, created, &completion);
-    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+    let response = ([(header::CONTENT_TYPE, "application/json")], body).into_response();
+    Ok(super::common::served_by(response, &completion))
 }

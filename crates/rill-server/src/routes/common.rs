@@ -7,9 +7,10 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
 use bytes::Bytes;
-use rill_core::{Error, ErrorKind, EventStream};
+use rill_core::{Error, ErrorKind};
 use tokio_util::sync::CancellationToken;
 
+use crate::access::Admitted;
 use crate::error::Dialect;
 use crate::session::{EncoderFactory, Spec};
 use crate::sse;
@@ -19,7 +20,8 @@ use crate::state::AppState;
 /// `sessions.grace_secs` waiting for a resume instead of stopping at once.
 pub const RESUMABLE_HEADER: &str = "x-rill-resumable";
 
-/// Starts `stream` as a session (see `session`) and answers with its SSE response.
+/// Starts an admitted generation as a session (see `session`), owned by the key that
+/// started it, and answers with its SSE response.
 pub fn stream_response(
     state: &AppState,
     request_headers: &HeaderMap,
@@ -27,7 +29,7 @@ pub fn stream_response(
     dialect: Dialect,
     encoder: EncoderFactory,
     headers: Vec<(HeaderName, HeaderValue)>,
-    stream: EventStream,
+    generation: Admitted,
 ) -> Response {
     let resumable = request_headers
         .get(RESUMABLE_HEADER)
@@ -39,8 +41,9 @@ pub fn stream_response(
         encoder,
         headers,
         resumable,
+        owner: generation.owner,
     };
-    sse::response(state.sessions.start(spec, stream))
+    sse::response(state.sessions.start(spec, generation.stream))
 }
 
 /// The request body, or the error a client should see for it.
@@ -85,4 +88,17 @@ pub async fn run_to_completion<T>(
             Err(Error::new(ErrorKind::Overloaded, "the server is shutting down; retry the request"))
         }
     }
+}
+
+/// The header naming the model that served a non-streaming answer, by rill's name: a
+/// fallback's when the model asked for failed before its first token.
+pub const SERVED_BY_HEADER: HeaderName = HeaderName::from_static("x-rill-served-by");
+
+/// `response` with [`SERVED_BY_HEADER`]: the model the answer's `Start` named.
+pub fn served_by(mut response: Response, completion: &rill_core::Completion) -> Response {
+    let model = completion.model.as_deref().map(HeaderValue::from_str);
+    if let Some(Ok(model)) = model {
+        response.headers_mut().insert(SERVED_BY_HEADER, model);
+    }
+    response
 }

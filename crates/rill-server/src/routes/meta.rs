@@ -1,11 +1,13 @@
 //! Health, metrics and model listing.
 
+use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use rill_core::Error;
 use rill_wire::openai_models;
 
+use crate::access::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -13,11 +15,16 @@ pub async fn health() -> Response {
     json(r#"{"status":"ok"}"#.to_owned())
 }
 
-pub async fn list_models(State(state): State<AppState>) -> Response {
+/// The models the caller's key may use (all of them without keys).
+pub async fn list_models(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> Response {
     let models: Vec<openai_models::Model<'_>> = state
         .models
         .entries()
         .iter()
+        .filter(|entry| caller.may_use(&entry.name))
         .map(|entry| openai_models::Model {
             id: &entry.name,
             owned_by: entry.owned_by,
@@ -26,8 +33,16 @@ pub async fn list_models(State(state): State<AppState>) -> Response {
     json(openai_models::list_body(&models))
 }
 
-pub async fn get_model(State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    match state.models.entries().iter().find(|entry| entry.name == id) {
+pub async fn get_model(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Response {
+    let entries = state.models.entries().iter();
+    match entries
+        .filter(|entry| caller.may_use(&entry.name))
+        .find(|entry| entry.name == id)
+    {
         Some(entry) => json(openai_models::model_body(&openai_models::Model {
             id: &entry.name,
             owned_by: entry.owned_by,

@@ -20,7 +20,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use rill_core::{Error, ErrorKind};
 use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 
+use crate::access::{self, Caller};
 use crate::error::{ApiError, Dialect};
 use crate::state::AppState;
 
@@ -44,13 +46,20 @@ pub fn app(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
-        .layer(middleware::from_fn_with_state(state.clone(), loopback_only));
+        .layer(middleware::from_fn_with_state(state.clone(), guard));
     let router = match cors(&state.server.cors_origins) {
         Some(cors) => router.layer(cors),
         None => router,
     };
+    // Keys are marked sensitive before anything else sees the request, so no `Debug` of
+    // its headers (a trace layer told to include them, say) can print one.
+    let keys = [
+        header::AUTHORIZATION,
+        HeaderName::from_static(access::API_KEY_HEADER),
+    ];
     router
         .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(SetSensitiveRequestHeadersLayer::new(keys))
         .with_state(state)
 }
 
@@ -80,6 +89,7 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
             header::RETRY_AFTER,
             HeaderName::from_static("x-vercel-ai-ui-message-stream"),
             crate::sse::STREAM_ID_HEADER,
+            common::SERVED_BY_HEADER,
         ])
         .max_age(std::time::Duration::from_secs(600));
     Some(layer)
@@ -104,9 +114,33 @@ async fn method_not_allowed(request: Request) -> ApiError {
     )
 }
 
-/// Without `allow_remote`, only loopback peers are served: rill has no keys yet to tell
-/// clients apart, so anything else could use its providers as an open relay.
-async fn loopback_only(State(state): State<AppState>, request: Request, next: Next) -> Response {
+/// Who may connect. With keys configured, every peer, loopback included, presents one of
+/// them on every request but for the chat page's files and `/health` (401 otherwise);
+/// loopback is no proof of anything behind a local reverse proxy or tunnel. Without keys,
+/// rill cannot tell clients apart, so only loopback peers are served unless
+/// `allow_remote`: anything else could use its providers as an open relay.
+async fn guard(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    if state.access.has_keys() {
+        let path = request.uri().path();
+        if access::is_public(path) {
+            // No caller: a handler that needs one fails closed.
+            return next.run(request).await;
+        }
+        return match state.access.authenticate(request.headers()) {
+            Ok(caller) => {
+                request.extensions_mut().insert(caller);
+                next.run(request).await
+            }
+            Err(error) => {
+                let mut response = ApiError::new(Dialect::of_path(path), error).into_response();
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                response
+            }
+        };
+    }
+    request.extensions_mut().insert(Caller::default());
     if state.server.allow_remote {
         return next.run(request).await;
     }

@@ -2,14 +2,18 @@
 //! request that started it), `POST /v1/streams/{id}/cancel`, and the Responses
 //! dialect's own resume form, `GET /v1/responses/{id}?stream=true&starting_after=N`.
 
+use std::sync::Arc;
+
+use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use rill_core::Error;
 use serde::Deserialize;
 
+use crate::access::Caller;
 use crate::error::{ApiError, Dialect};
-use crate::session::Status;
+use crate::session::{Session, Status};
 use crate::sse;
 use crate::state::AppState;
 
@@ -23,11 +27,12 @@ pub struct ResumeQuery {
 /// either, from the start), then follows it live.
 pub async fn resume(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
     Query(query): Query<ResumeQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let session = match state.sessions.get(&id) {
+    let session = match session(&state, &caller, &id) {
         Ok(session) => session,
         Err((dialect, error)) => return ApiError::new(dialect, error).into_response(),
     };
@@ -43,8 +48,12 @@ pub async fn resume(
 
 /// Stops the generation at once. Idempotent: cancelling a stream that already ended
 /// changes nothing and says so.
-pub async fn cancel(State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    let session = match state.sessions.get(&id) {
+pub async fn cancel(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Response {
+    let session = match session(&state, &caller, &id) {
         Ok(session) => session,
         Err((dialect, error)) => return ApiError::new(dialect, error).into_response(),
     };
@@ -71,6 +80,7 @@ pub struct ResponsesQuery {
 /// number `N` of a Responses stream (its sequence numbers are rill's frame ids).
 pub async fn resume_response(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
     Query(query): Query<ResponsesQuery>,
 ) -> Response {
@@ -80,7 +90,7 @@ pub async fn resume_response(
             "rill keeps no responses: only `stream=true` resumes a response's stream",
         ));
     }
-    match state.sessions.get(&id) {
+    match session(&state, &caller, &id) {
         Ok(session) if session.dialect() == Dialect::OpenAiResponses => {
             sse::response(state.sessions.subscribe(&session, query.starting_after))
         }
@@ -90,6 +100,25 @@ pub async fn resume_response(
         )),
         Err((_, error)) => refuse(error),
     }
+}
+
+/// The stream `id`, if `caller` started it. Another key's stream gets the answer an
+/// unknown id gets: a key cannot even learn that another's stream exists.
+fn session(state: &AppState, caller: &Caller, id: &str) -> Result<Arc<Session>, (Dialect, Error)> {
+    let session = state.sessions.get(id)?;
+    if caller.owns(session.owner()) {
+        return Ok(session);
+    }
+    tracing::info!(
+        id,
+        key = caller.name().unwrap_or_default(),
+        "refused another key's stream"
+    );
+    let message = format!("there is no stream `{id}`");
+    Err((
+        Dialect::OpenAiChat,
+        Error::new(rill_core::ErrorKind::NotFound, message),
+    ))
 }
 
 fn frame_number(id: &str) -> Result<u64, Error> {

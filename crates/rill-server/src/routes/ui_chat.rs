@@ -1,5 +1,6 @@
 //! `POST /api/chat`: the Vercel AI SDK UI message stream, so `useChat` works unchanged.
 
+use axum::Extension;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
@@ -9,16 +10,18 @@ use rill_core::terminated;
 use rill_wire::vercel_ui::{self, STREAM_HEADER, StreamEncoder};
 
 use super::common::{body_or_error, new_id, stream_response};
+use crate::access::Caller;
 use crate::error::{ApiError, Dialect};
 use crate::sse::Framed;
 use crate::state::AppState;
 
 pub async fn chat(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    match handle(state, &headers, body).await {
+    match handle(state, &caller, &headers, body).await {
         Ok(response) => response,
         Err(error) => ApiError::new(Dialect::VercelUi, error).into_response(),
     }
@@ -26,17 +29,20 @@ pub async fn chat(
 
 async fn handle(
     state: AppState,
+    caller: &Caller,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, rill_core::Error> {
     let body = body_or_error(body, state.server.max_body_bytes)?;
     let parsed = vercel_ui::parse_request(&body)?;
-    let (name, provider) = state.models.resolve(&parsed.request.model)?;
+    let (name, provider) = caller.resolve(&state.models, &parsed.request.model)?;
+    let admission = state.access.admit(caller)?;
     let mut request = parsed.request;
     request.model = name;
 
     // Always a stream: the UI message stream has no other form.
     let stream = terminated(state.metrics.meter(provider.start(request).await?));
+    let generation = admission.track(stream);
     let id = new_id("msg-");
     let (sid, continues) = (id.clone(), parsed.continues);
     let encoder =
@@ -53,6 +59,6 @@ async fn handle(
         Dialect::VercelUi,
         encoder,
         ui,
-        stream,
+        generation,
     ))
 }

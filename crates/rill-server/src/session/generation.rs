@@ -35,6 +35,9 @@ pub struct Spec {
     pub headers: Vec<(HeaderName, HeaderValue)>,
     /// A disconnect waits for a resume (the grace period) instead of cancelling.
     pub resumable: bool,
+    /// The name of the key that started the stream, the only one that may resume or
+    /// cancel it (`None` when no keys are configured).
+    pub owner: Option<String>,
 }
 
 pub struct Session {
@@ -75,6 +78,11 @@ impl Session {
 
     pub fn headers(&self) -> &[(HeaderName, HeaderValue)] {
         &self.spec.headers
+    }
+
+    /// The name of the key that started the stream.
+    pub fn owner(&self) -> Option<&str> {
+        self.spec.owner.as_deref()
     }
 
     pub fn status(&self) -> Status {

@@ -25,7 +25,7 @@ mod generation;
 mod hub;
 mod subscribe;
 
-pub use generation::{EncoderFactory, Spec, Status};
+pub use generation::{EncoderFactory, Session, Spec, Status};
 pub use hub::Hub;
 pub use subscribe::Subscription;
 

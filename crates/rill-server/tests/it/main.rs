@@ -12,11 +12,17 @@ mod faults;
 #[cfg(test)]
 mod gateway;
 #[cfg(test)]
+mod keys;
+#[cfg(test)]
 mod lifecycle;
+#[cfg(test)]
+mod limits;
 #[cfg(test)]
 mod load;
 #[cfg(test)]
 mod messages;
+#[cfg(test)]
+mod resilience;
 #[cfg(test)]
 mod streams;
 #[cfg(test)]

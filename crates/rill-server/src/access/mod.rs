@@ -1,0 +1,324 @@
+//! Who may use rill and how much: virtual API keys, their limits, and the cap on
+//! generations running at once.
+//!
+//! Keys are configured as SHA-256 digests (`[[keys]]`), never in the clear. A request
+//! presents its key as `Authorization: Bearer <key>` or `x-api-key: <key>`; its digest
+//! is compared with every configured digest in constant time ([`Access::authenticate`]),
+//! so neither the answer's timing nor its text tells which keys exist. The result is a
+//! [`Caller`], which handlers use to pick the models it may see and to start generations.
+//!
+//! A generation is admitted ([`Access::admit`]) only while its key is under every limit
+//! and the server under `server.max_concurrent_generations`; the [`Admission`] it gets
+//! then travels inside the provider's stream, so whatever ends the generation (its last
+//! event, a cancel, a disconnect, shutdown) drops the stream and gives the slot back,
+//! and the stream's `Usage` is charged to the key's tokens per minute as it arrives.
+
+mod admission;
+mod key;
+mod window;
+
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use axum::http::{HeaderMap, header};
+use rill_core::{Error, ErrorKind, Provider};
+use subtle::{ConditionallySelectable, ConstantTimeEq};
+use tokio::time::Instant;
+
+pub use admission::{Admission, Admitted};
+pub use key::{
+    KEY_PREFIX, KeyConfig, KeyDigest, KeyError, hash_key, new_key, validate, validate_models,
+};
+
+use crate::metrics::Metrics;
+use crate::models::ModelRegistry;
+
+/// The header the Anthropic SDK sends its key in.
+pub const API_KEY_HEADER: &str = "x-api-key";
+
+/// The keys, their running counts, and the server-wide cap.
+pub struct Access {
+    keys: Vec<Arc<Key>>,
+    generations: Arc<admission::Cap>,
+    metrics: Metrics,
+}
+
+/// A configured key and what it is using.
+struct Key {
+    config: KeyConfig,
+    ledger: Mutex<Ledger>,
+}
+
+#[derive(Debug, Default)]
+struct Ledger {
+    /// Generations of this key that are running.
+    in_flight: u32,
+    requests: window::Requests,
+    tokens: window::Tokens,
+}
+
+impl Key {
+    fn ledger(&self) -> MutexGuard<'_, Ledger> {
+        // Every update leaves the ledger whole; a panic elsewhere cannot tear it.
+        self.ledger.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Who sent a request: the key it presented, or nobody when no keys are configured.
+#[derive(Clone, Default)]
+pub struct Caller(Option<Arc<Key>>);
+
+impl Caller {
+    /// The key's name (for logs, metrics and a stream's owner).
+    pub fn name(&self) -> Option<&str> {
+        self.0.as_deref().map(|key| key.config.name.as_str())
+    }
+
+    /// Whether this caller may use `model`.
+    pub fn may_use(&self, model: &str) -> bool {
+        match self.0.as_deref().and_then(|key| key.config.models.as_ref()) {
+            Some(models) => models.iter().any(|m| m == model),
+            None => true,
+        }
+    }
+
+    /// Whether this caller may resume or cancel a stream started by `owner`.
+    pub fn owns(&self, owner: Option<&str>) -> bool {
+        self.name() == owner
+    }
+
+    /// The model a request names, as [`ModelRegistry::resolve`] finds it, if this caller
+    /// may use it; an empty name is the first model it may use. A model the key may not
+    /// use gets the same 404 as one that does not exist, so a key cannot probe for the
+    /// others' models (OpenAI answers the same way).
+    pub fn resolve(
+        &self,
+        models: &ModelRegistry,
+        name: &str,
+    ) -> Result<(String, Arc<dyn Provider>), Error> {
+        let name = if name.is_empty() {
+            models
+                .entries()
+                .iter()
+                .map(|entry| entry.name.as_str())
+                .find(|name| self.may_use(name))
+                .unwrap_or_default()
+        } else {
+            name
+        };
+        if !self.may_use(name) {
+            return Err(Error::model_not_found(name));
+        }
+        models.resolve(name)
+    }
+}
+
+/// Which limit refused a generation (a metrics label).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    Concurrency,
+    Requests,
+    Tokens,
+}
+
+impl Limit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Concurrency => "concurrency",
+            Self::Requests => "requests",
+            Self::Tokens => "tokens",
+        }
+    }
+}
+
+impl Access {
+    /// `keys` (checked with [`validate`] first) and the cap on running generations.
+    pub fn new(
+        keys: Vec<KeyConfig>,
+        max_concurrent_generations: Option<NonZeroU32>,
+        metrics: Metrics,
+    ) -> Result<Self, KeyError> {
+        validate(&keys)?;
+        let mut access = Self::without_keys(max_concurrent_generations, metrics);
+        for config in keys {
+            access.metrics.register_key(&config.name);
+            access.keys.push(Arc::new(Key {
+                config,
+                ledger: Mutex::default(),
+            }));
+        }
+        Ok(access)
+    }
+
+    /// No keys: anyone who may connect may generate, up to the cap.
+    pub fn without_keys(max_concurrent_generations: Option<NonZeroU32>, metrics: Metrics) -> Self {
+        Self {
+            keys: Vec::new(),
+            generations: Arc::new(admission::Cap::new(max_concurrent_generations)),
+            metrics,
+        }
+    }
+
+    /// Whether keys are configured, so that every request needs one.
+    pub fn has_keys(&self) -> bool {
+        !self.keys.is_empty()
+    }
+
+    /// The caller whose key `headers` carry, or a 401 that says only that there is no
+    /// valid key (never which keys exist). Call only when [`Access::has_keys`].
+    pub fn authenticate(&self, headers: &HeaderMap) -> Result<Caller, Error> {
+        let refused = |error: Error| {
+            self.metrics.unauthorized();
+            Err(error)
+        };
+        let presented = match presented_key(headers) {
+            Ok(Some(key)) => key,
+            Ok(None) => {
+                return refused(Error::new(
+                    ErrorKind::Authentication,
+                    "this server needs an API key\nhint: send it as `Authorization: Bearer <key>` or `x-api-key: <key>`",
+                ));
+            }
+            Err(error) => return refused(error),
+        };
+        let digest = hash_key(presented);
+        // Look at every key, whichever matches: the time taken says nothing about which
+        // digest matched or how much of one did.
+        let mut found = subtle::Choice::from(0);
+        let mut index = 0u32;
+        for (i, key) in (0u32..).zip(&self.keys) {
+            let same = key.config.sha256.0.ct_eq(&digest.0);
+            index = u32::conditional_select(&index, &i, same);
+            found |= same;
+        }
+        match usize::try_from(index).ok().and_then(|i| self.keys.get(i)) {
+            Some(key) if bool::from(found) => {
+                self.metrics.key_request(&key.config.name);
+                Ok(Caller(Some(Arc::clone(key))))
+            }
+            _ => refused(
+                Error::new(ErrorKind::Authentication, "the API key is not valid")
+                    .with_code("invalid_api_key"),
+            ),
+        }
+    }
+
+    /// Admits one generation for `caller`: 429 with `Retry-After` when its key is over a
+    /// limit, 503 when the server runs `server.max_concurrent_generations` already.
+    /// Nothing is counted for a refused request.
+    pub fn admit(&self, caller: &Caller) -> Result<Admission, Error> {
+        let Some(key) = &caller.0 else {
+            return Ok(Admission::new(self.global()?, None, self.metrics.clone()));
+        };
+        let now = Instant::now();
+        let config = &key.config;
+        let mut ledger = key.ledger();
+        let mut over: Vec<(Limit, String, Duration)> = Vec::new();
+        if let Some(max) = config.max_concurrent
+            && ledger.in_flight >= max.get()
+        {
+            // Nobody knows when a running generation ends: try again soon.
+            let what = format!("{max} concurrent generations");
+            over.push((Limit::Concurrency, what, Duration::from_secs(1)));
+        }
+        if let Some(rpm) = config.requests_per_minute
+            && let Some(wait) = ledger.requests.wait(now, rpm.get())
+        {
+            over.push((Limit::Requests, format!("{rpm} requests per minute"), wait));
+        }
+        if let Some(tpm) = config.tokens_per_minute
+            && let Some(wait) = ledger.tokens.wait(now, tpm.get())
+        {
+            over.push((Limit::Tokens, format!("{tpm} tokens per minute"), wait));
+        }
+        if let Some((limit, _, _)) = over.first() {
+            self.metrics.key_limited(&config.name, limit.as_str());
+            tracing::info!(key = %config.name, limit = limit.as_str(), "generation refused: over the key's limit");
+            // Every limit that is over must free up before the request can pass.
+            let wait = over
+                .iter()
+                .map(|(_, _, wait)| *wait)
+                .max()
+                .unwrap_or_default();
+            let limits: Vec<&str> = over.iter().map(|(_, what, _)| what.as_str()).collect();
+            let message = format!(
+                "this key is over its limit of {}; retry in {} s",
+                limits.join(" and "),
+                whole_seconds(wait)
+            );
+            return Err(Error::new(ErrorKind::RateLimited, message)
+                .with_code("rate_limit_exceeded")
+                .with_retry_after(wait));
+        }
+        let slot = self.global()?;
+        ledger.in_flight += 1;
+        ledger.requests.record(now);
+        drop(ledger);
+        Ok(Admission::new(
+            slot,
+            Some(Arc::clone(key)),
+            self.metrics.clone(),
+        ))
+    }
+
+    fn global(&self) -> Result<admission::Slot, Error> {
+        admission::Cap::acquire(&self.generations).ok_or_else(|| {
+            self.metrics.capacity_refused();
+            tracing::info!("generation refused: `server.max_concurrent_generations` reached");
+            Error::new(
+                ErrorKind::Overloaded,
+                "the server is running as many generations as it may; retry in 1 s",
+            )
+            .with_retry_after(Duration::from_secs(1))
+        })
+    }
+}
+
+/// Seconds as `Retry-After` gives them: rounded up, at least 1.
+fn whole_seconds(wait: Duration) -> u64 {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
+}
+
+/// The key a request carries: the bearer token of `Authorization`, or `x-api-key`. Both
+/// may be sent (some SDKs do) if they agree.
+fn presented_key(headers: &HeaderMap) -> Result<Option<&str>, Error> {
+    let invalid = || {
+        Error::new(ErrorKind::Authentication, "the API key is not valid")
+            .with_code("invalid_api_key")
+    };
+    let bearer = match headers.get(header::AUTHORIZATION) {
+        Some(value) => {
+            let value = value.to_str().map_err(|_| invalid())?.trim();
+            match value.split_once(' ') {
+                Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => {
+                    Some(token.trim()).filter(|t| !t.is_empty())
+                }
+                // Another scheme (Basic, say) carries no key of ours.
+                _ => None,
+            }
+        }
+        None => None,
+    };
+    let api_key = match headers.get(API_KEY_HEADER) {
+        Some(value) => {
+            Some(value.to_str().map_err(|_| invalid())?.trim()).filter(|k| !k.is_empty())
+        }
+        None => None,
+    };
+    match (bearer, api_key) {
+        (Some(a), Some(b)) if a != b => Err(Error::new(
+            ErrorKind::Authentication,
+            "the request carries two different API keys, in `Authorization` and in `x-api-key`\nhint: send one",
+        )),
+        (Some(key), _) | (None, Some(key)) => Ok(Some(key)),
+        (None, None) => Ok(None),
+    }
+}
+
+/// Paths served without a key even when keys are configured: the chat page's files
+/// (static, the same for everyone; the page's own requests carry a key like any
+/// client's) and the health check.
+pub fn is_public(path: &str) -> bool {
+    matches!(path, "/" | "/rill-client.js" | "/health") || path.starts_with("/assets/")
+}
