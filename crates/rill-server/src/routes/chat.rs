@@ -9,10 +9,11 @@ use bytes::Bytes;
 use rill_core::{collect, terminated};
 use rill_wire::openai_chat::{self, StreamEncoder};
 
-use super::common::{body_or_error, new_id, run_to_completion, stream_response, unix_now};
+use super::common::{
+    Streamed, body_or_error, new_id, run_to_completion, stream_response, unix_now,
+};
 use crate::access::Caller;
 use crate::error::{ApiError, Dialect};
-use crate::sse::Framed;
 use crate::state::AppState;
 
 pub async fn completions(
@@ -46,22 +47,10 @@ async fn handle(
     let stream = terminated(state.metrics.meter(provider.start(request).await?));
     let generation = admission.track(stream);
     if parsed.stream {
-        let include_usage = parsed.include_usage;
-        let (sid, smodel) = (id.clone(), model);
-        let encoder = Box::new(move || {
-            let encoder = StreamEncoder::new(sid.clone(), smodel.clone(), created, include_usage);
-            Box::new(Framed(encoder)) as _
-        });
-        let dialect = Dialect::OpenAiChat;
-        return Ok(stream_response(
-            &state,
-            headers,
-            id,
-            dialect,
-            encoder,
-            Vec::new(),
-            generation,
-        ));
+        let (sid, include_usage) = (id.clone(), parsed.include_usage);
+        let make = move || StreamEncoder::new(sid.clone(), model.clone(), created, include_usage);
+        let streamed = Streamed::new(id, Dialect::OpenAiChat, make);
+        return Ok(stream_response(&state, headers, streamed, generation));
     }
     let completion = run_to_completion(collect(generation.stream), &abort).await?;
     let body = openai_chat::completion_body(&id, &model, created, &completion);

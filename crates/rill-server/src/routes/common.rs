@@ -13,24 +13,52 @@ use tokio_util::sync::CancellationToken;
 use crate::access::Admitted;
 use crate::error::Dialect;
 use crate::session::{EncoderFactory, Spec};
-use crate::sse;
+use crate::sse::{self, Framed, WireEncoder};
 use crate::state::AppState;
 
 /// The request header that asks for a generation to survive a disconnect: it goes on for
 /// `sessions.grace_secs` waiting for a resume instead of stopping at once.
 pub const RESUMABLE_HEADER: &str = "x-rill-resumable";
 
+/// What a streamed answer starts with besides its generation: its id, its dialect, how
+/// to make its encoder (one per subscriber), and headers of its own.
+pub struct Streamed {
+    pub id: String,
+    pub dialect: Dialect,
+    pub encoder: EncoderFactory,
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl Streamed {
+    /// A stream whose subscribers each get an encoder `make` builds.
+    pub fn new<E: WireEncoder>(
+        id: String,
+        dialect: Dialect,
+        make: impl Fn() -> E + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            id,
+            dialect,
+            encoder: Box::new(move || Box::new(Framed(make()))),
+            headers: Vec::new(),
+        }
+    }
+}
+
 /// Starts an admitted generation as a session (see `session`), owned by the key that
 /// started it, and answers with its SSE response.
 pub fn stream_response(
     state: &AppState,
     request_headers: &HeaderMap,
-    id: String,
-    dialect: Dialect,
-    encoder: EncoderFactory,
-    headers: Vec<(HeaderName, HeaderValue)>,
+    streamed: Streamed,
     generation: Admitted,
 ) -> Response {
+    let Streamed {
+        id,
+        dialect,
+        encoder,
+        headers,
+    } = streamed;
     let resumable = request_headers
         .get(RESUMABLE_HEADER)
         .and_then(|v| v.to_str().ok())

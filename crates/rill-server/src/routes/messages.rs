@@ -9,10 +9,9 @@ use bytes::Bytes;
 use rill_core::{collect, terminated};
 use rill_wire::anthropic::{self, StreamEncoder};
 
-use super::common::{body_or_error, new_id, run_to_completion, stream_response};
+use super::common::{Streamed, body_or_error, new_id, run_to_completion, stream_response};
 use crate::access::Caller;
 use crate::error::{ApiError, Dialect};
-use crate::sse::Framed;
 use crate::state::AppState;
 
 pub async fn create(
@@ -45,22 +44,10 @@ async fn handle(
     let stream = terminated(state.metrics.meter(provider.start(request).await?));
     let generation = admission.track(stream);
     if parsed.stream {
-        let thinking = parsed.thinking;
-        let (sid, smodel) = (id.clone(), model);
-        let encoder = Box::new(move || {
-            let encoder = StreamEncoder::new(sid.clone(), smodel.clone(), thinking);
-            Box::new(Framed(encoder)) as _
-        });
-        let dialect = Dialect::Anthropic;
-        return Ok(stream_response(
-            &state,
-            headers,
-            id,
-            dialect,
-            encoder,
-            Vec::new(),
-            generation,
-        ));
+        let (sid, thinking) = (id.clone(), parsed.thinking);
+        let make = move || StreamEncoder::new(sid.clone(), model.clone(), thinking);
+        let streamed = Streamed::new(id, Dialect::Anthropic, make);
+        return Ok(stream_response(&state, headers, streamed, generation));
     }
     let completion = run_to_completion(collect(generation.stream), &abort).await?;
     let body = anthropic::message_body(&id, &model, &completion, parsed.thinking);

@@ -10,10 +10,11 @@ use bytes::Bytes;
 use rill_core::{collect, terminated};
 use rill_wire::openai_responses::{self, StreamEncoder};
 
-use super::common::{body_or_error, new_id, run_to_completion, stream_response, unix_now};
+use super::common::{
+    Streamed, body_or_error, new_id, run_to_completion, stream_response, unix_now,
+};
 use crate::access::Caller;
 use crate::error::{ApiError, Dialect};
-use crate::sse::Framed;
 use crate::state::AppState;
 
 pub async fn create(
@@ -47,22 +48,10 @@ async fn handle(
     let stream = terminated(state.metrics.meter(provider.start(request).await?));
     let generation = admission.track(stream);
     if parsed.stream {
-        let echo = parsed.echo;
-        let (sid, smodel) = (id.clone(), model);
-        let encoder = Box::new(move || {
-            let encoder = StreamEncoder::new(sid.clone(), smodel.clone(), created, echo.clone());
-            Box::new(Framed(encoder)) as _
-        });
-        let dialect = Dialect::OpenAiResponses;
-        return Ok(stream_response(
-            &state,
-            headers,
-            id,
-            dialect,
-            encoder,
-            Vec::new(),
-            generation,
-        ));
+        let (sid, echo) = (id.clone(), parsed.echo);
+        let make = move || StreamEncoder::new(sid.clone(), model.clone(), created, echo.clone());
+        let streamed = Streamed::new(id, Dialect::OpenAiResponses, make);
+        return Ok(stream_response(&state, headers, streamed, generation));
     }
     let completion = run_to_completion(collect(generation.stream), &abort).await?;
     let body = openai_responses::response_body(&id, &model, created, &parsed.echo, &completion);

@@ -9,10 +9,9 @@ use bytes::Bytes;
 use rill_core::terminated;
 use rill_wire::vercel_ui::{self, STREAM_HEADER, StreamEncoder};
 
-use super::common::{body_or_error, new_id, stream_response};
+use super::common::{Streamed, body_or_error, new_id, stream_response};
 use crate::access::Caller;
 use crate::error::{ApiError, Dialect};
-use crate::sse::Framed;
 use crate::state::AppState;
 
 pub async fn chat(
@@ -45,20 +44,12 @@ async fn handle(
     let generation = admission.track(stream);
     let id = new_id("msg-");
     let (sid, continues) = (id.clone(), parsed.continues);
-    let encoder =
-        Box::new(move || Box::new(Framed(StreamEncoder::new(sid.clone(), continues.clone()))) as _);
+    let make = move || StreamEncoder::new(sid.clone(), continues.clone());
+    let mut streamed = Streamed::new(id, Dialect::VercelUi, make);
     let (name, value) = STREAM_HEADER;
-    let ui = vec![(
+    streamed.headers.push((
         HeaderName::from_static(name),
         HeaderValue::from_static(value),
-    )];
-    Ok(stream_response(
-        &state,
-        headers,
-        id,
-        Dialect::VercelUi,
-        encoder,
-        ui,
-        generation,
-    ))
+    ));
+    Ok(stream_response(&state, headers, streamed, generation))
 }

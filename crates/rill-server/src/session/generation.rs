@@ -105,15 +105,14 @@ impl Session {
         self.changed.subscribe()
     }
 
-    /// The events from `from` on, and whether the log is complete.
-    pub(super) fn read(&self, from: usize) -> (Vec<StreamEvent>, Status) {
+    /// Hands the events from `from` on to `each`, under the log's lock (so they need not
+    /// be copied; only this session's own task and readers ever wait on it), and returns
+    /// how many there were and whether the log is complete.
+    pub(super) fn read(&self, from: usize, mut each: impl FnMut(&StreamEvent)) -> (usize, Status) {
         let log = self.lock();
-        let events = log
-            .events
-            .get(from..)
-            .map(<[_]>::to_vec)
-            .unwrap_or_default();
-        (events, log.status)
+        let events = log.events.get(from..).unwrap_or_default();
+        events.iter().for_each(&mut each);
+        (events.len(), log.status)
     }
 
     pub(super) fn subscribed(&self) {
@@ -144,13 +143,18 @@ impl Session {
     /// Pulls `stream` into the log until it ends, is cancelled, or `abort` (shutdown)
     /// fires. Runs as the session's own task.
     pub(super) async fn drive(self: Arc<Self>, mut stream: EventStream, abort: CancellationToken) {
+        // Made once: each `cancelled()` registers with its token on first poll, and the
+        // shutdown token is shared by every session.
+        let cancelled = self.cancel.cancelled();
+        let aborted = abort.cancelled();
+        tokio::pin!(cancelled, aborted);
         let last = loop {
             let event = tokio::select! {
                 biased;
-                () = self.cancel.cancelled() => {
+                () = &mut cancelled => {
                     break Some(Error::new(ErrorKind::Cancelled, "the generation was cancelled"));
                 }
-                () = abort.cancelled() => {
+                () = &mut aborted => {
                     break Some(Error::new(
                         ErrorKind::Overloaded,
                         "the server is shutting down; retry the request",

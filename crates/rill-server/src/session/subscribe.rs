@@ -8,6 +8,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use rill_sse::Frame;
 use tokio::sync::watch;
+use tokio::time::{Instant, Sleep};
 
 use super::generation::{Session, Status};
 use crate::sse::{DialectEncoder, Payload};
@@ -25,6 +26,11 @@ pub struct Subscription {
     /// bring the encoder to the same state, but not sent.
     skip_through: Option<u64>,
     heartbeat: Duration,
+    /// Fires `heartbeat` after the last chunk sent. It is re-armed only when it fires
+    /// early (a chunk went out meanwhile), not on every chunk: with thousands of streams
+    /// a timer reset per event would cost more than the events themselves.
+    idle: std::pin::Pin<Box<Sleep>>,
+    last_sent: Instant,
     grace: Duration,
     /// The encoder's closing frames were made: nothing more comes.
     closed: bool,
@@ -47,6 +53,8 @@ impl Subscription {
             frame: 0,
             skip_through: after,
             heartbeat,
+            idle: Box::pin(tokio::time::sleep(heartbeat)),
+            last_sent: Instant::now(),
             grace,
             closed: false,
             payloads: Vec::new(),
@@ -69,17 +77,18 @@ impl Subscription {
             }
             // Mark what is about to be read as seen, so a change after it wakes us.
             self.changed.borrow_and_update();
-            let (events, status) = self.session.read(self.cursor);
-            self.cursor += events.len();
-            for event in &events {
-                self.encoder.encode(event, &mut self.payloads);
-            }
+            let (encoder, payloads) = (&mut self.encoder, &mut self.payloads);
+            let (read, status) = self
+                .session
+                .read(self.cursor, |event| encoder.encode(event, payloads));
+            self.cursor += read;
             if status == Status::Done {
                 self.encoder.finish(&mut self.payloads);
                 self.closed = true;
             }
             let chunk = self.frames();
             if !chunk.is_empty() {
+                self.last_sent = Instant::now();
                 return Some((Ok(Bytes::from(chunk)), self));
             }
             if self.closed {
@@ -92,8 +101,16 @@ impl Subscription {
                         return None;
                     }
                 }
-                () = tokio::time::sleep(self.heartbeat) => {
-                    return Some((Ok(Bytes::from(rill_sse::comment("keep-alive"))), self));
+                () = self.idle.as_mut() => {
+                    let due = self.last_sent + self.heartbeat;
+                    if Instant::now() < due {
+                        // Something was sent since the timer was set: wait the rest.
+                        self.idle.as_mut().reset(due);
+                    } else {
+                        self.last_sent = Instant::now();
+                        self.idle.as_mut().reset(self.last_sent + self.heartbeat);
+                        return Some((Ok(Bytes::from(rill_sse::comment("keep-alive"))), self));
+                    }
                 }
             }
         }
