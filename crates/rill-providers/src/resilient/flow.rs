@@ -2,12 +2,13 @@
 //! until the first token.
 
 use std::collections::VecDeque;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use rill_core::{ChatRequest, Error, ErrorKind, EventStream, StreamEvent, terminated};
-use tokio::time::Instant;
+use tokio::time::{Instant, Sleep};
 
 use super::Link;
 use super::policy::{Recovery, recovery};
@@ -185,6 +186,10 @@ pub(super) struct Flow {
     finished: bool,
     /// When the last event came, for the idle timeout.
     last: Instant,
+    /// Fires at the attempt's deadline or earlier. It is moved only when the deadline
+    /// comes before it, or when it fires early (the idle deadline moved on meanwhile),
+    /// not on every event: a timer per event per stream costs more than the event.
+    timer: Option<Pin<Box<Sleep>>>,
 }
 
 impl Flow {
@@ -197,6 +202,7 @@ impl Flow {
             ready: VecDeque::new(),
             finished: false,
             last: Instant::now(),
+            timer: None,
         }
     }
 
@@ -213,7 +219,30 @@ impl Flow {
                 None => Deadline::new(self.last, Limit::Idle, timeouts.idle),
             };
             let total = Deadline::new(attempt.began, Limit::Total, timeouts.total);
-            match until(earliest(waiting, total), attempt.stream.next()).await {
+            let next = match earliest(waiting, total) {
+                None => Ok(attempt.stream.next().await),
+                Some(deadline) => {
+                    let timer = self
+                        .timer
+                        .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline.at)));
+                    if timer.deadline() > deadline.at {
+                        timer.as_mut().reset(deadline.at);
+                    }
+                    tokio::select! {
+                        biased;
+                        event = attempt.stream.next() => Ok(event),
+                        () = timer.as_mut() => {
+                            if Instant::now() < deadline.at {
+                                // Set for an earlier deadline that has moved on.
+                                timer.as_mut().reset(deadline.at);
+                                continue;
+                            }
+                            Err(deadline)
+                        }
+                    }
+                }
+            };
+            match next {
                 Ok(Some(event)) => {
                     self.last = Instant::now();
                     self.on_event(event).await;
