@@ -4,20 +4,12 @@
 
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use rill_providers::{ScriptConfig, ScriptedProvider};
 use serde_json::{Value, json};
 
-use crate::support::{Observed, http, scripted, spawn, state, text};
+use crate::support::{Frame, Observed, all_frames, http, scripted, spawn, state, text};
 
 const STORY: &str = "Alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu";
-
-#[derive(Debug, Clone, PartialEq)]
-struct Frame {
-    id: String,
-    event: String,
-    data: String,
-}
 
 /// One client dialect: where it posts, what it posts, how its stream ends in an error.
 struct Dialect {
@@ -69,25 +61,6 @@ const DIALECTS: [Dialect; 4] = [
     },
 ];
 
-async fn frames(response: reqwest::Response) -> Vec<Frame> {
-    let mut decoder = rill_sse::Decoder::new();
-    let mut body = response.bytes_stream();
-    let mut out = Vec::new();
-    while let Some(chunk) = tokio::time::timeout(Duration::from_secs(10), body.next())
-        .await
-        .expect("no frame within 10 s")
-    {
-        for event in decoder.feed(&chunk.unwrap()).unwrap() {
-            out.push(Frame {
-                id: event.last_event_id,
-                event: event.event,
-                data: event.data,
-            });
-        }
-    }
-    out
-}
-
 fn contiguous(frames: &[Frame]) -> bool {
     frames
         .iter()
@@ -117,7 +90,7 @@ async fn every_dialect_fails_cleanly(script: ScriptConfig) {
             .to_str()
             .unwrap()
             .to_owned();
-        let got = frames(response).await;
+        let got = all_frames(response).await;
         assert!(contiguous(&got), "{}: {got:?}", dialect.name);
         assert!((dialect.failed)(&got), "{}: {got:?}", dialect.name);
         assert!(
@@ -130,7 +103,7 @@ async fn every_dialect_fails_cleanly(script: ScriptConfig) {
             .send()
             .await
             .unwrap();
-        assert_eq!(frames(replay).await, got, "{}", dialect.name);
+        assert_eq!(all_frames(replay).await, got, "{}", dialect.name);
     }
 }
 
@@ -156,7 +129,7 @@ async fn an_upstream_error_mid_stream_is_an_error_in_every_dialect() {
 async fn a_clean_answer_is_contiguous_in_every_dialect() {
     let server = spawn(state(vec![scripted("story", text(STORY, 200.0))])).await;
     for dialect in &DIALECTS {
-        let got = frames(post(&server.url, dialect, "story").await).await;
+        let got = all_frames(post(&server.url, dialect, "story").await).await;
         assert!(contiguous(&got), "{}: {got:?}", dialect.name);
         assert!(!(dialect.failed)(&got), "{}: {got:?}", dialect.name);
     }
@@ -183,7 +156,7 @@ async fn a_slow_reader_slows_nobody_and_misses_nothing() {
         .await
         .unwrap();
     let started = tokio::time::Instant::now();
-    let fast_frames = frames(fast).await;
+    let fast_frames = all_frames(fast).await;
     let fast_took = started.elapsed();
     // The generation is over while the slow reader has not read a byte.
     assert!(observed.wait_dropped(Duration::from_secs(1)).await);
@@ -196,7 +169,7 @@ async fn a_slow_reader_slows_nobody_and_misses_nothing() {
         "fast reader took {fast_took:?}, generation {generation:?}"
     );
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let slow_frames = frames(slow).await;
+    let slow_frames = all_frames(slow).await;
     assert_eq!(slow_frames, fast_frames);
     assert!(contiguous(&slow_frames));
 }

@@ -8,17 +8,9 @@ use futures_util::StreamExt;
 use rill_server::{AppState, ModelRegistry, ServerConfig, SessionsConfig};
 use serde_json::json;
 
-use crate::support::{Observed, http, scripted, spawn, text};
+use crate::support::{Observed, all_frames, frames_until, http, scripted, spawn, text};
 
 const STORY: &str = "One two three four five six seven eight nine ten eleven twelve thirteen";
-
-/// A frame as a client sees it: its id and data.
-#[derive(Debug, Clone, PartialEq)]
-struct Seen {
-    id: String,
-    event: String,
-    data: String,
-}
 
 fn sessions(ttl_secs: u64, grace_secs: u64, heartbeat_secs: u64) -> SessionsConfig {
     SessionsConfig {
@@ -31,36 +23,6 @@ fn sessions(ttl_secs: u64, grace_secs: u64, heartbeat_secs: u64) -> SessionsConf
 
 fn state_with(models: Vec<rill_server::ModelEntry>, config: SessionsConfig) -> AppState {
     AppState::new(ServerConfig::default(), ModelRegistry::new(models)).with_sessions(config)
-}
-
-/// Reads SSE frames from `response` until `stop` says enough (or the body ends).
-async fn frames_until(
-    response: reqwest::Response,
-    mut stop: impl FnMut(&[Seen]) -> bool,
-) -> Vec<Seen> {
-    let mut decoder = rill_sse::Decoder::new();
-    let mut body = response.bytes_stream();
-    let mut out = Vec::new();
-    while let Some(chunk) = tokio::time::timeout(Duration::from_secs(10), body.next())
-        .await
-        .expect("no frame within 10 s")
-    {
-        for event in decoder.feed(&chunk.unwrap()).unwrap() {
-            out.push(Seen {
-                id: event.last_event_id.clone(),
-                event: event.event.clone(),
-                data: event.data,
-            });
-        }
-        if stop(&out) {
-            break;
-        }
-    }
-    out
-}
-
-async fn all_frames(response: reqwest::Response) -> Vec<Seen> {
-    frames_until(response, |_| false).await
 }
 
 async fn start_chat(url: &str, model: &str, resumable: bool) -> reqwest::Response {

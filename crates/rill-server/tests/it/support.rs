@@ -150,3 +150,43 @@ impl Provider for Observed {
         })
     }
 }
+
+/// An SSE frame as a client sees it: its `id:` (the last event id), event name and data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Frame {
+    pub id: String,
+    pub event: String,
+    pub data: String,
+}
+
+/// Reads SSE frames from `response` until `stop` says enough or the body ends; each read
+/// must come within 10 s.
+pub async fn frames_until(
+    response: reqwest::Response,
+    mut stop: impl FnMut(&[Frame]) -> bool,
+) -> Vec<Frame> {
+    let mut decoder = rill_sse::Decoder::new();
+    let mut body = response.bytes_stream();
+    let mut out = Vec::new();
+    while let Some(chunk) = tokio::time::timeout(Duration::from_secs(10), body.next())
+        .await
+        .expect("no frame within 10 s")
+    {
+        for event in decoder.feed(&chunk.unwrap()).unwrap() {
+            out.push(Frame {
+                id: event.last_event_id,
+                event: event.event,
+                data: event.data,
+            });
+        }
+        if stop(&out) {
+            break;
+        }
+    }
+    out
+}
+
+/// Every SSE frame of `response`, to the end of its body.
+pub async fn all_frames(response: reqwest::Response) -> Vec<Frame> {
+    frames_until(response, |_| false).await
+}
