@@ -23,6 +23,10 @@ pub enum ErrorKind {
     MethodNotAllowed,
     /// The request body is larger than the configured limit.
     RequestTooLarge,
+    /// The request body is not of a media type the route takes (JSON).
+    UnsupportedMediaType,
+    /// The client sent its request too slowly (its body stalled or trickled).
+    RequestTimeout,
     /// A rate or concurrency limit was hit; retry later.
     RateLimited,
     /// The server or provider has no capacity right now; retry later.
@@ -48,6 +52,8 @@ impl ErrorKind {
             Self::Gone => 410,
             Self::MethodNotAllowed => 405,
             Self::RequestTooLarge => 413,
+            Self::UnsupportedMediaType => 415,
+            Self::RequestTimeout => 408,
             Self::RateLimited => 429,
             Self::Cancelled => 499,
             Self::Internal => 500,
@@ -67,6 +73,8 @@ impl ErrorKind {
             Self::Gone => "gone",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::RequestTooLarge => "request_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::RequestTimeout => "request_timeout",
             Self::RateLimited => "rate_limited",
             Self::Overloaded => "overloaded",
             Self::Upstream => "upstream",
@@ -76,7 +84,8 @@ impl ErrorKind {
         }
     }
 
-    /// The kind an upstream HTTP status stands for.
+    /// The kind an upstream HTTP status stands for. An upstream's 408 says that rill's
+    /// request to it timed out: [`ErrorKind::Timeout`], not the client's own slowness.
     pub fn from_status(status: u16) -> Self {
         match status {
             400 | 422 => Self::InvalidRequest,
@@ -86,6 +95,7 @@ impl ErrorKind {
             410 => Self::Gone,
             405 => Self::MethodNotAllowed,
             413 => Self::RequestTooLarge,
+            415 => Self::UnsupportedMediaType,
             408 | 504 => Self::Timeout,
             429 => Self::RateLimited,
             499 => Self::Cancelled,
@@ -179,6 +189,7 @@ mod tests {
             ErrorKind::Gone,
             ErrorKind::MethodNotAllowed,
             ErrorKind::RequestTooLarge,
+            ErrorKind::UnsupportedMediaType,
             ErrorKind::RateLimited,
             ErrorKind::Overloaded,
             ErrorKind::Upstream,
@@ -189,6 +200,10 @@ mod tests {
         for kind in kinds {
             assert_eq!(ErrorKind::from_status(kind.status_code()), kind, "{kind:?}");
         }
+        // The client's own slowness has a status of its own; from an upstream it is a
+        // timeout like any other.
+        assert_eq!(ErrorKind::RequestTimeout.status_code(), 408);
+        assert_eq!(ErrorKind::from_status(408), ErrorKind::Timeout);
     }
 
     #[test]

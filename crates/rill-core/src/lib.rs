@@ -14,6 +14,7 @@ mod event;
 mod partial_json;
 mod provider;
 mod request;
+mod tally;
 
 pub use collect::{Completion, ToolCallAccumulator, collect};
 pub use error::{Error, ErrorKind};
@@ -21,3 +22,4 @@ pub use event::{FinishReason, Reasoning, StreamEvent, ToolCall, Usage};
 pub use partial_json::{arguments_object, parse_partial};
 pub use provider::{EventStream, Provider, ProviderFuture, terminated};
 pub use request::{ChatRequest, Message, ResponseFormat, Sampling, Tool, ToolChoice};
+pub use tally::Tally;

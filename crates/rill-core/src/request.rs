@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::{Reasoning, ToolCall};
+use crate::{Reasoning, Tally, ToolCall};
 
 /// What a client asks of a model.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -14,6 +14,9 @@ pub struct ChatRequest {
     pub tool_choice: Option<ToolChoice>,
     pub sampling: Sampling,
     pub response_format: Option<ResponseFormat>,
+    /// Where a provider that counts tokens as it goes (the embedded engine) keeps its
+    /// counts for whoever started the generation; not part of what is asked.
+    pub tally: Tally,
 }
 
 /// One message of the conversation.

@@ -121,6 +121,7 @@ impl Engine {
             stop: sampling.stop.clone(),
             model_name: self.name.clone(),
             events,
+            tally: request.tally.clone(),
         };
         Ok((job, receiver))
     }

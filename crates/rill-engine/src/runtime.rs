@@ -50,6 +50,9 @@ pub struct Job {
     pub stop: Vec<String>,
     pub model_name: String,
     pub events: UnboundedSender<StreamEvent>,
+    /// Counts the prompt and every generated token as they happen, for a caller whose
+    /// stream ends before the usage report (a cancel).
+    pub tally: rill_core::Tally,
 }
 
 /// Counters the engine thread keeps, readable from anywhere.
@@ -200,6 +203,7 @@ impl Worker {
         let _ = job.events.send(StreamEvent::Start {
             model: job.model_name.clone(),
         });
+        job.tally.set_input(job.prompt.len() as u64);
         let (mut cache, reused) = self
             .prefixes
             .take(&job.prompt)
@@ -286,6 +290,7 @@ impl Worker {
             return self.finish(sequence, FinishReason::Stop);
         }
         sequence.generated += 1;
+        sequence.job.tally.add_output(1);
         self.stats.generated_tokens.fetch_add(1, Ordering::Relaxed);
         let text = sequence.utf8.push(self.tokenizer.token_bytes(token));
         let scan = sequence.stop.push(&text);

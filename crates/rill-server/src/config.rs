@@ -74,8 +74,28 @@ pub struct ServerConfig {
     pub allow_remote: bool,
     /// Origins whose pages may call rill from the browser (CORS), such as
     /// `http://localhost:3000` for an app using the AI SDK's `useChat`; `"*"` allows any.
-    /// Empty (the default): no CORS headers, so only rill's own page can.
+    /// Empty (the default): no CORS headers, so only rill's own page can. Without keys,
+    /// a request whose `Origin` is neither rill's own nor listed here is refused (403).
     pub cors_origins: Vec<String>,
+    /// Without keys, the `Host` names rill answers to besides loopback ones (`localhost`,
+    /// `*.localhost`) and IP addresses: a page whose name was re-pointed at this machine
+    /// (DNS rebinding) sends its own name, and is refused (403). With keys, any host.
+    pub allowed_hosts: Vec<String>,
+    /// Connections open at once. At the cap the oldest idle connection is closed to make
+    /// room; when every one is busy a new one gets 503. Lowered at start to fit the
+    /// process's descriptor limit (which rill raises to its hard limit first).
+    pub max_connections: usize,
+    /// A client has this long to send a request's head: from connecting, or from the
+    /// first byte of its next request on a kept-alive connection. 0: no limit.
+    pub header_timeout_secs: f64,
+    /// A kept-alive connection with no request in flight is closed after this long.
+    /// 0: no limit.
+    pub idle_timeout_secs: f64,
+    /// A request body must arrive within this long plus its size over
+    /// `body_min_bytes_per_sec`, or the request gets 408. 0: no limit.
+    pub body_timeout_secs: f64,
+    /// The slowest rate a request body may trickle in at, beyond `body_timeout_secs`.
+    pub body_min_bytes_per_sec: u64,
     /// Generations (streams and non-streaming requests) running at once, all keys
     /// together; more get 503 with `Retry-After`. Absent (the default): no cap.
     pub max_concurrent_generations: Option<NonZeroU32>,
@@ -90,8 +110,52 @@ impl Default for ServerConfig {
             shutdown_grace_secs: 10,
             allow_remote: false,
             cors_origins: Vec::new(),
+            allowed_hosts: Vec::new(),
+            max_connections: 8192,
+            header_timeout_secs: 10.0,
+            idle_timeout_secs: 60.0,
+            body_timeout_secs: 10.0,
+            body_min_bytes_per_sec: 4096,
             max_concurrent_generations: None,
         }
+    }
+}
+
+impl ServerConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let timeouts = [
+            ("header_timeout_secs", self.header_timeout_secs),
+            ("idle_timeout_secs", self.idle_timeout_secs),
+            ("body_timeout_secs", self.body_timeout_secs),
+        ];
+        for (key, secs) in timeouts {
+            if !secs.is_finite() || secs < 0.0 {
+                return Err(ConfigError::BadTimeout {
+                    place: format!("`server.{key}`"),
+                    secs,
+                });
+            }
+        }
+        if self.max_connections == 0 {
+            return Err(ConfigError::Zero {
+                key: "max_connections",
+            });
+        }
+        if self.body_min_bytes_per_sec == 0 {
+            return Err(ConfigError::Zero {
+                key: "body_min_bytes_per_sec",
+            });
+        }
+        for host in &self.allowed_hosts {
+            let valid = !host.is_empty()
+                && host
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'));
+            if !valid {
+                return Err(ConfigError::BadHost { host: host.clone() });
+            }
+        }
+        Ok(())
     }
 }
 
@@ -201,6 +265,12 @@ pub enum ConfigError {
     )]
     BadOrigin { origin: String },
     #[error(
+        "invalid configuration: `server.allowed_hosts` has {host:?}\nhint: give host names as a browser sends them in `Host`, without scheme, port or path, such as `rill.internal`"
+    )]
+    BadHost { host: String },
+    #[error("invalid configuration: `server.{key}` is 0\nhint: it must be at least 1")]
+    Zero { key: &'static str },
+    #[error(
         "invalid configuration: model `{model}` has `base_url = {url:?}`\nhint: use an http:// or https:// URL such as `http://127.0.0.1:11434/v1`"
     )]
     BadUrl { model: String, url: String },
@@ -257,6 +327,7 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        self.server.validate()?;
         for origin in &self.server.cors_origins {
             let scheme_ok = origin.starts_with("http://") || origin.starts_with("https://");
             let valid = origin == "*"

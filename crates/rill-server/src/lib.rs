@@ -13,6 +13,7 @@
 mod access;
 mod config;
 mod error;
+mod listener;
 mod metrics;
 mod models;
 mod resilience;
@@ -32,22 +33,4 @@ pub use session::SessionsConfig;
 pub use shutdown::Shutdown;
 pub use state::AppState;
 
-use std::net::SocketAddr;
-
-/// Serves `state` on `listener` until `state.shutdown` drains, then waits for open
-/// responses, which the shutdown's abort deadline ends.
-pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
-    use axum::serve::ListenerExt;
-    let drain = state.shutdown.drained();
-    let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
-    // Every frame is written the moment it exists; without TCP_NODELAY a small frame
-    // waits for the client's delayed ACK of the one before it (about 40 ms on Linux).
-    let listener = listener.tap_io(|tcp| {
-        if let Err(error) = tcp.set_nodelay(true) {
-            tracing::debug!(%error, "could not set TCP_NODELAY");
-        }
-    });
-    axum::serve(listener, app)
-        .with_graceful_shutdown(drain)
-        .await
-}
+pub use listener::serve;

@@ -20,6 +20,8 @@ pub struct Metrics {
     streams_active: Gauge,
     streams: Counter,
     stream_events: Counter,
+    connections_open: Gauge,
+    connections_closed: Family<ReasonLabel, Counter>,
     keys: KeyMetrics,
 }
 
@@ -29,6 +31,7 @@ struct KeyMetrics {
     requests: Family<KeyLabel, Counter>,
     limited: Family<LimitLabels, Counter>,
     tokens: Family<KeyLabel, Counter>,
+    estimated_tokens: Family<KeyLabel, Counter>,
     unauthorized: Counter,
     capacity_refused: Counter,
 }
@@ -36,6 +39,11 @@ struct KeyMetrics {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct KeyLabel {
     key: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabel {
+    reason: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -58,8 +66,13 @@ impl KeyMetrics {
         );
         registry.register(
             "key_tokens",
-            "Prompt plus completion tokens reported for this key's generations",
+            "Prompt plus completion tokens charged to this key's generations (reported, or estimated when a stream ended without a report)",
             self.tokens.clone(),
+        );
+        registry.register(
+            "key_estimated_tokens",
+            "Of `rill_key_tokens`, those estimated: the stream ended without a usage report (cancelled, disconnected, failed)",
+            self.estimated_tokens.clone(),
         );
         registry.register(
             "unauthorized_requests",
@@ -91,6 +104,18 @@ impl Default for Metrics {
             "Events produced by providers (text, reasoning, tool-call fragments, usage, ...)",
             stream_events.clone(),
         );
+        let connections_open = Gauge::default();
+        registry.register(
+            "connections_open",
+            "Client connections open now",
+            connections_open.clone(),
+        );
+        let connections_closed = Family::<ReasonLabel, Counter>::default();
+        registry.register(
+            "connections_closed",
+            "Connections the server closed or refused: `evicted` (idle, to make room at `server.max_connections`), `refused` (at the cap with all busy), `header_timeout`, `idle_timeout`",
+            connections_closed.clone(),
+        );
         let keys = KeyMetrics::default();
         keys.register(&mut registry);
         Self {
@@ -98,6 +123,8 @@ impl Default for Metrics {
             streams_active,
             streams,
             stream_events,
+            connections_open,
+            connections_closed,
             keys,
         }
     }
@@ -134,6 +161,7 @@ impl Metrics {
         };
         self.keys.requests.get_or_create(&label).inc_by(0);
         self.keys.tokens.get_or_create(&label).inc_by(0);
+        self.keys.estimated_tokens.get_or_create(&label).inc_by(0);
     }
 
     pub(crate) fn key_request(&self, key: &str) {
@@ -156,6 +184,29 @@ impl Metrics {
             key: key.to_owned(),
         };
         self.keys.tokens.get_or_create(&label).inc_by(tokens);
+    }
+
+    /// Tokens charged to `key` that are estimates, not an upstream's report.
+    pub(crate) fn key_estimated_tokens(&self, key: &str, tokens: u64) {
+        let label = KeyLabel {
+            key: key.to_owned(),
+        };
+        self.keys
+            .estimated_tokens
+            .get_or_create(&label)
+            .inc_by(tokens);
+    }
+
+    /// The gauge of open client connections.
+    pub(crate) fn connections_open(&self) -> Gauge {
+        self.connections_open.clone()
+    }
+
+    /// The server closed or refused a connection, for `reason`.
+    pub(crate) fn connection_closed(&self, reason: &'static str) {
+        self.connections_closed
+            .get_or_create(&ReasonLabel { reason })
+            .inc();
     }
 
     pub(crate) fn unauthorized(&self) {

@@ -2,7 +2,8 @@
 //! errors that name the field at fault.
 
 use rill_core::Error;
-use serde::de::{DeserializeOwned, IgnoredAny};
+use serde::de::{Deserialize, DeserializeOwned, Deserializer, IgnoredAny};
+use serde_json::Value;
 
 use crate::de_error::request_error;
 
@@ -62,5 +63,36 @@ pub(crate) fn check_range(name: &str, value: Option<f32>, min: f32, max: f32) ->
             format!("`{name}` must be between {min} and {max}, got {v}"),
         )),
         _ => Ok(()),
+    }
+}
+
+/// For `#[serde(default, deserialize_with = "non_null")]`: a field that may be absent
+/// but not `null` (serde reads both as `None` otherwise, and `"model": null` would pick
+/// the default model).
+pub(crate) fn non_null<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(deserializer).map(Some)
+}
+
+/// A tool's parameters: a JSON Schema, which is an object; absent, a schema of no
+/// parameters. Anything else would only fail at the upstream, after the client was
+/// admitted and perhaps charged.
+pub(crate) fn tool_schema(param: String, schema: Option<Value>) -> Result<Value, Error> {
+    match schema {
+        None => Ok(Value::Object(serde_json::Map::new())),
+        Some(schema @ Value::Object(_)) => Ok(schema),
+        Some(other) => {
+            let kind = match other {
+                Value::Null => "null",
+                Value::Bool(_) => "a boolean",
+                Value::Number(_) => "a number",
+                Value::String(_) => "a string",
+                Value::Array(_) => "an array",
+                Value::Object(_) => "an object",
+            };
+            let message = format!("`{param}` must be a JSON Schema object, got {kind}");
+            Err(invalid(param, message))
+        }
     }
 }

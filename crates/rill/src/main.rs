@@ -49,8 +49,20 @@ fn init_logging(cli: &Cli) {
         Command::Serve(_) | Command::MockUpstream(_) | Command::Fetch => "info",
         Command::Chat(_) | Command::Models(_) | Command::Key(_) => "warn",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("RILL_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    // `RILL_LOG` first, then the ecosystem's `RUST_LOG`; the same filter syntax.
+    let configured = ["RILL_LOG", "RUST_LOG"]
+        .into_iter()
+        .find_map(|name| Some((name, std::env::var(name).ok()?)));
+    let filter = match configured {
+        Some((name, directives)) => tracing_subscriber::EnvFilter::try_new(&directives)
+            .unwrap_or_else(|error| {
+                eprintln!(
+                    "warning: `{name}` is not a valid log filter ({error}); using `{default}`"
+                );
+                tracing_subscriber::EnvFilter::new(default)
+            }),
+        None => tracing_subscriber::EnvFilter::new(default),
+    };
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

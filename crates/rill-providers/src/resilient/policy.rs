@@ -113,9 +113,11 @@ pub(crate) fn recovery(error: &Error) -> Recovery {
         | ErrorKind::NotFound
         | ErrorKind::Gone
         | ErrorKind::MethodNotAllowed => Recovery::Fallback,
-        ErrorKind::InvalidRequest | ErrorKind::RequestTooLarge | ErrorKind::Cancelled => {
-            Recovery::Fail
-        }
+        ErrorKind::InvalidRequest
+        | ErrorKind::RequestTooLarge
+        | ErrorKind::UnsupportedMediaType
+        | ErrorKind::RequestTimeout
+        | ErrorKind::Cancelled => Recovery::Fail,
     }
 }
 

@@ -14,7 +14,9 @@
 //! and the stream's `Usage` is charged to the key's tokens per minute as it arrives.
 
 mod admission;
+mod estimate;
 mod key;
+pub mod site;
 mod window;
 
 use std::num::NonZeroU32;
@@ -232,24 +234,8 @@ impl Access {
         {
             over.push((Limit::Tokens, format!("{tpm} tokens per minute"), wait));
         }
-        if let Some((limit, _, _)) = over.first() {
-            self.metrics.key_limited(&config.name, limit.as_str());
-            tracing::info!(key = %config.name, limit = limit.as_str(), "generation refused: over the key's limit");
-            // Every limit that is over must free up before the request can pass.
-            let wait = over
-                .iter()
-                .map(|(_, _, wait)| *wait)
-                .max()
-                .unwrap_or_default();
-            let limits: Vec<&str> = over.iter().map(|(_, what, _)| what.as_str()).collect();
-            let message = format!(
-                "this key is over its limit of {}; retry in {} s",
-                limits.join(" and "),
-                whole_seconds(wait)
-            );
-            return Err(Error::new(ErrorKind::RateLimited, message)
-                .with_code("rate_limit_exceeded")
-                .with_retry_after(wait));
+        if !over.is_empty() {
+            return Err(self.refused(&config.name, &over));
         }
         let slot = self.global()?;
         ledger.in_flight += 1;
@@ -260,6 +246,52 @@ impl Access {
             Some(Arc::clone(key)),
             self.metrics.clone(),
         ))
+    }
+
+    /// Admits a replay (a resume of a stream) for `caller`: it counts against the key's
+    /// requests per minute like a new request, since sending a long log costs as much as
+    /// a generation's stream; 429 when the key is over that limit.
+    pub fn admit_replay(&self, caller: &Caller) -> Result<(), Error> {
+        let Some(key) = &caller.0 else {
+            return Ok(());
+        };
+        let now = Instant::now();
+        let mut ledger = key.ledger();
+        if let Some(rpm) = key.config.requests_per_minute
+            && let Some(wait) = ledger.requests.wait(now, rpm.get())
+        {
+            let over = [(Limit::Requests, format!("{rpm} requests per minute"), wait)];
+            return Err(self.refused(&key.config.name, &over));
+        }
+        ledger.requests.record(now);
+        Ok(())
+    }
+
+    /// The 429 for a key over the limits in `over` (each with how long until it frees).
+    fn refused(&self, key: &str, over: &[(Limit, String, Duration)]) -> Error {
+        if let Some((limit, _, _)) = over.first() {
+            self.metrics.key_limited(key, limit.as_str());
+            tracing::info!(
+                key = %key,
+                limit = limit.as_str(),
+                "request refused: over the key's limit"
+            );
+        }
+        // Every limit that is over must free up before the request can pass.
+        let wait = over
+            .iter()
+            .map(|(_, _, wait)| *wait)
+            .max()
+            .unwrap_or_default();
+        let limits: Vec<&str> = over.iter().map(|(_, what, _)| what.as_str()).collect();
+        let message = format!(
+            "this key is over its limit of {}; retry in {} s",
+            limits.join(" and "),
+            whole_seconds(wait)
+        );
+        Error::new(ErrorKind::RateLimited, message)
+            .with_code("rate_limit_exceeded")
+            .with_retry_after(wait)
     }
 
     fn global(&self) -> Result<admission::Slot, Error> {

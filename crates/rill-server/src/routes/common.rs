@@ -3,10 +3,8 @@
 use std::future::Future;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use axum::extract::rejection::BytesRejection;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::response::Response;
-use bytes::Bytes;
 use rill_core::{Error, ErrorKind};
 use tokio_util::sync::CancellationToken;
 
@@ -72,23 +70,6 @@ pub fn stream_response(
         owner: generation.owner,
     };
     sse::response(state.sessions.start(spec, generation.stream))
-}
-
-/// The request body, or the error a client should see for it.
-pub fn body_or_error(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, Error> {
-    body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            Error::new(
-                ErrorKind::RequestTooLarge,
-                format!("the request body is larger than the limit of {limit} bytes"),
-            )
-        } else {
-            Error::invalid_request(format!(
-                "could not read the request body: {}",
-                rejection.body_text()
-            ))
-        }
-    })
 }
 
 /// A response id such as `chatcmpl-3vQ8...`: the prefix and 24 random alphanumerics.

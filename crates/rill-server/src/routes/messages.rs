@@ -2,14 +2,13 @@
 
 use axum::Extension;
 use axum::extract::State;
-use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
-use bytes::Bytes;
 use rill_core::{collect, terminated};
 use rill_wire::anthropic::{self, StreamEncoder};
 
-use super::common::{Streamed, body_or_error, new_id, run_to_completion, stream_response};
+use super::body::{BodyError, JsonBody};
+use super::common::{Streamed, new_id, run_to_completion, stream_response};
 use crate::access::Caller;
 use crate::error::{ApiError, Dialect};
 use crate::state::AppState;
@@ -18,7 +17,7 @@ pub async fn create(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Result<JsonBody, BodyError>,
 ) -> Response {
     match handle(state, &caller, &headers, body).await {
         Ok(response) => response,
@@ -30,14 +29,15 @@ async fn handle(
     state: AppState,
     caller: &Caller,
     headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Result<JsonBody, BodyError>,
 ) -> Result<Response, rill_core::Error> {
-    let body = body_or_error(body, state.server.max_body_bytes)?;
+    let JsonBody(body) = body?;
     let parsed = anthropic::parse_request(&body)?;
     let (model, provider) = caller.resolve(&state.models, &parsed.request.model)?;
-    let admission = state.access.admit(caller)?;
+    let mut admission = state.access.admit(caller)?;
     let mut request = parsed.request;
     request.model = model.clone();
+    admission.measure(&mut request);
     let abort = state.shutdown.abort_token().clone();
     let id = new_id("msg_");
 

@@ -1,6 +1,7 @@
 //! Health, metrics and model listing.
 
 use axum::Extension;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -36,8 +37,12 @@ pub async fn list_models(
 pub async fn get_model(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Response {
+    let id = match super::params::path(id) {
+        Ok(id) => id,
+        Err(error) => return ApiError::openai(error).into_response(),
+    };
     let entries = state.models.entries().iter();
     match entries
         .filter(|entry| caller.may_use(&entry.name))

@@ -1,9 +1,12 @@
 //! The route table: every route rill serves, in one place.
 
+mod body;
 mod chat;
 mod common;
 mod messages;
 mod meta;
+mod params;
+mod redact;
 mod responses;
 mod streams;
 mod ui;
@@ -57,8 +60,17 @@ pub fn app(state: AppState) -> Router {
         header::AUTHORIZATION,
         HeaderName::from_static(access::API_KEY_HEADER),
     ];
+    let trace =
+        tower_http::trace::TraceLayer::new_for_http().make_span_with(|request: &Request| {
+            tracing::debug_span!(
+                "request",
+                method = %request.method(),
+                uri = %redact::uri(request.uri()),
+                version = ?request.version(),
+            )
+        });
     router
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(trace)
         .layer(SetSensitiveRequestHeadersLayer::new(keys))
         .with_state(state)
 }
@@ -118,7 +130,8 @@ async fn method_not_allowed(request: Request) -> ApiError {
 /// them on every request but for the chat page's files and `/health` (401 otherwise);
 /// loopback is no proof of anything behind a local reverse proxy or tunnel. Without keys,
 /// rill cannot tell clients apart, so only loopback peers are served unless
-/// `allow_remote`: anything else could use its providers as an open relay.
+/// `allow_remote`: anything else could use its providers as an open relay; and only
+/// requests that no other web site made (`access::site`).
 async fn guard(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     if state.access.has_keys() {
         let path = request.uri().path();
@@ -141,9 +154,30 @@ async fn guard(State(state): State<AppState>, mut request: Request, next: Next) 
         };
     }
     request.extensions_mut().insert(Caller::default());
-    if state.server.allow_remote {
-        return next.run(request).await;
+    let path = request.uri().path();
+    let refuse = |error| ApiError::new(Dialect::of_path(path), error).into_response();
+    if !state.server.allow_remote && !peer_is_loopback(&request) {
+        return refuse(Error::new(
+            ErrorKind::Permission,
+            "rill serves only loopback clients by default\nhint: set `server.allow_remote = true` to serve other addresses",
+        ));
     }
+    if let Err(error) =
+        access::site::check(request.headers(), &state.server, !access::is_public(path))
+    {
+        tracing::info!(
+            path,
+            "refused a request from another site: {}",
+            error.message.lines().next().unwrap_or_default()
+        );
+        return refuse(error);
+    }
+    next.run(request).await
+}
+
+/// Whether the request came from a loopback address (an IPv4 client of a dual-stack
+/// socket included, as `::ffff:127.0.0.1`).
+fn peer_is_loopback(request: &Request) -> bool {
     let extensions = request.extensions();
     let peer = extensions
         .get::<ConnectInfo<SocketAddr>>()
@@ -153,12 +187,5 @@ async fn guard(State(state): State<AppState>, mut request: Request, next: Next) 
                 .get::<MockConnectInfo<SocketAddr>>()
                 .map(|c| c.0.ip())
         });
-    match peer {
-        Some(ip) if ip.is_loopback() => next.run(request).await,
-        _ => ApiError::new(Dialect::of_path(request.uri().path()), Error::new(
-            ErrorKind::Permission,
-            "rill serves only loopback clients by default\nhint: set `server.allow_remote = true` to serve other addresses",
-        ))
-        .into_response(),
-    }
+    peer.is_some_and(|ip| ip.to_canonical().is_loopback())
 }

@@ -5,57 +5,70 @@
 use std::sync::Arc;
 
 use axum::Extension;
-use axum::extract::{Path, Query, State};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use rill_core::Error;
-use serde::Deserialize;
 
+use super::params::{self, Query};
 use crate::access::Caller;
 use crate::error::{ApiError, Dialect};
 use crate::session::{Session, Status};
 use crate::sse;
 use crate::state::AppState;
 
-#[derive(Deserialize)]
-pub struct ResumeQuery {
-    /// The last frame id the client has; the frames after it follow.
-    after: Option<String>,
-}
-
 /// Replays the stream from the frame after `Last-Event-ID` (or `?after=N`; without
-/// either, from the start), then follows it live.
+/// either, from the start), then follows it live. A replay counts against the key's
+/// requests per minute like a new request: it costs the server as much to send.
 pub async fn resume(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
-    Query(query): Query<ResumeQuery>,
+    id: Result<Path<String>, PathRejection>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
+    let id = match params::path(id) {
+        Ok(id) => id,
+        Err(error) => return ApiError::openai(error).into_response(),
+    };
     let session = match session(&state, &caller, &id) {
         Ok(session) => session,
+        // An expired stream's 410 speaks the dialect the stream spoke.
         Err((dialect, error)) => return ApiError::new(dialect, error).into_response(),
     };
-    let last = headers
-        .get("last-event-id")
-        .map(|v| v.to_str().unwrap_or("\u{0}").to_owned())
-        .or(query.after);
-    match last.as_deref().map(frame_number).transpose() {
+    let after = Query::parse(query.as_deref(), &["after"]).and_then(|query| {
+        match headers.get("last-event-id") {
+            Some(value) => {
+                let value = value.to_str().unwrap_or("\u{0}");
+                params::frame_number(value, "Last-Event-ID").map(Some)
+            }
+            None => query.frame("after"),
+        }
+    });
+    let admitted = after.and_then(|after| state.access.admit_replay(&caller).map(|()| after));
+    match admitted {
         Ok(after) => sse::response(state.sessions.subscribe(&session, after)),
         Err(error) => ApiError::new(session.dialect(), error).into_response(),
     }
 }
 
 /// Stops the generation at once. Idempotent: cancelling a stream that already ended
-/// changes nothing and says so.
+/// changes nothing and says so. Never limited: a key over its limits must still be able
+/// to stop what it started.
 pub async fn cancel(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Response {
-    let session = match session(&state, &caller, &id) {
-        Ok(session) => session,
-        Err((dialect, error)) => return ApiError::new(dialect, error).into_response(),
+    let found = params::path(id).and_then(|id| {
+        session(&state, &caller, &id)
+            .map(|session| (id, session))
+            .map_err(|(_, e)| e)
+    });
+    let (id, session) = match found {
+        Ok(found) => found,
+        Err(error) => return ApiError::openai(error).into_response(),
     };
     let status = match session.status() {
         Status::Running => "cancelled",
@@ -70,36 +83,44 @@ pub async fn cancel(
         .into_response()
 }
 
-#[derive(Deserialize)]
-pub struct ResponsesQuery {
-    stream: Option<bool>,
-    starting_after: Option<u64>,
-}
-
 /// `GET /v1/responses/{id}?stream=true&starting_after=N`: the events after sequence
 /// number `N` of a Responses stream (its sequence numbers are rill's frame ids).
 pub async fn resume_response(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
-    Query(query): Query<ResponsesQuery>,
+    id: Result<Path<String>, PathRejection>,
+    RawQuery(query): RawQuery,
 ) -> Response {
-    let refuse = |error| ApiError::new(Dialect::OpenAiResponses, error).into_response();
-    if query.stream != Some(true) {
-        return refuse(Error::invalid_request(
-            "rill keeps no responses: only `stream=true` resumes a response's stream",
-        ));
+    match response_stream(&state, &caller, id, query.as_deref()) {
+        Ok(response) => response,
+        Err(error) => ApiError::new(Dialect::OpenAiResponses, error).into_response(),
     }
-    match session(&state, &caller, &id) {
-        Ok(session) if session.dialect() == Dialect::OpenAiResponses => {
-            sse::response(state.sessions.subscribe(&session, query.starting_after))
-        }
-        Ok(_) => refuse(Error::new(
+}
+
+fn response_stream(
+    state: &AppState,
+    caller: &Caller,
+    id: Result<Path<String>, PathRejection>,
+    query: Option<&str>,
+) -> Result<Response, Error> {
+    let id = params::path(id)?;
+    let query = Query::parse(query, &["stream", "starting_after"])?;
+    if query.boolean("stream")? != Some(true) {
+        return Err(Error::invalid_request(
+            "rill keeps no responses: only `stream=true` resumes a response's stream",
+        )
+        .with_param("stream"));
+    }
+    let after = query.frame("starting_after")?;
+    let session = session(state, caller, &id).map_err(|(_, error)| error)?;
+    if session.dialect() != Dialect::OpenAiResponses {
+        return Err(Error::new(
             rill_core::ErrorKind::NotFound,
             format!("there is no response `{id}`"),
-        )),
-        Err((_, error)) => refuse(error),
+        ));
     }
+    state.access.admit_replay(caller)?;
+    Ok(sse::response(state.sessions.subscribe(&session, after)))
 }
 
 /// The stream `id`, if `caller` started it. Another key's stream gets the answer an
@@ -119,14 +140,4 @@ fn session(state: &AppState, caller: &Caller, id: &str) -> Result<Arc<Session>, 
         Dialect::OpenAiChat,
         Error::new(rill_core::ErrorKind::NotFound, message),
     ))
-}
-
-fn frame_number(id: &str) -> Result<u64, Error> {
-    id.trim().parse().map_err(|_| {
-        Error::invalid_request(format!(
-            "`{}` is not a frame id of this stream: ids are the numbers in its `id:` lines",
-            id.escape_default()
-        ))
-        .with_param("Last-Event-ID")
-    })
 }

@@ -2,14 +2,13 @@
 
 use axum::Extension;
 use axum::extract::State;
-use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use bytes::Bytes;
 use rill_core::terminated;
 use rill_wire::vercel_ui::{self, STREAM_HEADER, StreamEncoder};
 
-use super::common::{Streamed, body_or_error, new_id, stream_response};
+use super::body::{BodyError, JsonBody};
+use super::common::{Streamed, new_id, stream_response};
 use crate::access::Caller;
 use crate::error::{ApiError, Dialect};
 use crate::state::AppState;
@@ -18,7 +17,7 @@ pub async fn chat(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Result<JsonBody, BodyError>,
 ) -> Response {
     match handle(state, &caller, &headers, body).await {
         Ok(response) => response,
@@ -30,14 +29,15 @@ async fn handle(
     state: AppState,
     caller: &Caller,
     headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Result<JsonBody, BodyError>,
 ) -> Result<Response, rill_core::Error> {
-    let body = body_or_error(body, state.server.max_body_bytes)?;
+    let JsonBody(body) = body?;
     let parsed = vercel_ui::parse_request(&body)?;
     let (name, provider) = caller.resolve(&state.models, &parsed.request.model)?;
-    let admission = state.access.admit(caller)?;
+    let mut admission = state.access.admit(caller)?;
     let mut request = parsed.request;
     request.model = name;
+    admission.measure(&mut request);
 
     // Always a stream: the UI message stream has no other form.
     let stream = terminated(state.metrics.meter(provider.start(request).await?));

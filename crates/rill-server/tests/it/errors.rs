@@ -164,3 +164,131 @@ async fn hostile_inputs_never_panic() {
         assert!(!error(&body).1.is_empty());
     }
 }
+
+/// A JSON error with status `status` from `path` on a real server, whose error body is
+/// OpenAI's shape (the streams routes and Responses share it).
+async fn get_error(url: &str, path: &str, status: u16) -> String {
+    let response = http().get(format!("{url}{path}")).send().await.unwrap();
+    assert_eq!(response.status(), status, "{path}");
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/json",
+        "{path}"
+    );
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        body["error"]["type"], "invalid_request_error",
+        "{path}: {body}"
+    );
+    body["error"]["message"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn bad_query_and_path_parameters_get_json_errors_on_every_route() {
+    let server = spawn(state(vec![scripted("echo", text("a b c", 0.0))])).await;
+    let started = http()
+        .post(format!("{}/v1/responses", server.url))
+        .json(&serde_json::json!({"model": "echo", "input": "hi", "stream": true}))
+        .send()
+        .await
+        .unwrap();
+    let id = started.headers()["x-rill-stream-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    all_frames(started).await;
+    let cases = [
+        (
+            format!("/v1/streams/{id}?after=1&after=2"),
+            "more than once",
+        ),
+        (format!("/v1/streams/{id}?after=abc"), "`abc`"),
+        (
+            format!("/v1/responses/{id}?stream=true&starting_after=abc"),
+            "`abc`",
+        ),
+        (
+            format!("/v1/responses/{id}?stream=true&starting_after=-1"),
+            "`-1`",
+        ),
+        (format!("/v1/responses/{id}?stream=maybe"), "`maybe`"),
+        ("/v1/streams/%FF%FE".to_owned(), "path"),
+        ("/v1/streams/%FF%FE/cancel".to_owned(), "path"),
+        ("/v1/models/%FF".to_owned(), "path"),
+    ];
+    for (path, says) in cases {
+        let method_get = !path.ends_with("/cancel");
+        let message = if method_get {
+            get_error(&server.url, &path, 400).await
+        } else {
+            let response = http()
+                .post(format!("{}{path}", server.url))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 400, "{path}");
+            let body: Value = response.json().await.unwrap();
+            body["error"]["message"].as_str().unwrap().to_owned()
+        };
+        assert!(message.contains(says), "{path}: {message}");
+    }
+    // The good forms still work.
+    let replay = http()
+        .get(format!(
+            "{}/v1/responses/{id}?stream=true&starting_after=2",
+            server.url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replay.status(), 200);
+}
+
+/// Collects what the server logs, at every level.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn secrets_in_query_strings_never_reach_the_log() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    // A current-thread runtime: every task of this test logs through this subscriber.
+    let _log = tracing::subscriber::set_default(subscriber);
+    // See `keys::keys_never_reach_the_logs`: two dispatchers keep call sites from being
+    // cached as disabled by another test's thread.
+    let _second = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
+    let server = spawn(state(vec![scripted("echo", text("a", 0.0))])).await;
+    for path in [
+        "/v1/models?api_key=sk-rill-hunter2",
+        "/v1/streams/x?after=1&token=hunter2",
+        "/v1/nothing?key=AIzaHunter2",
+    ] {
+        http()
+            .get(format!("{}{path}", server.url))
+            .send()
+            .await
+            .unwrap();
+    }
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("api_key=REDACTED"), "{logs}");
+    assert!(logs.contains("after=1&token=REDACTED"), "{logs}");
+    assert!(
+        !logs.to_lowercase().contains("hunter2"),
+        "a secret reached the log:\n{logs}"
+    );
+}

@@ -191,7 +191,8 @@ async fn header_forms_follow_the_sdks() {
         let app = app.clone();
         let body = body.clone();
         async move {
-            let mut request = Request::post("/v1/chat/completions");
+            let mut request =
+                Request::post("/v1/chat/completions").header("content-type", "application/json");
             for (name, value) in headers {
                 request = request.header(name, value);
             }
@@ -471,6 +472,7 @@ async fn keys_never_reach_the_logs() {
     // A running stream, a refusal by the key's limit, a resume, a cancel.
     let request = Auth::Bearer(WEB)
         .apply(Request::post("/v1/chat/completions"))
+        .header("content-type", "application/json")
         .body(Body::from(
             json!({"model": "slow", "stream": true, "messages": [{"role": "user", "content": "hi"}]})
                 .to_string(),

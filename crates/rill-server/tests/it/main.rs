@@ -6,6 +6,10 @@
 #[cfg(test)]
 mod chat;
 #[cfg(test)]
+mod connections;
+#[cfg(test)]
+mod cross_site;
+#[cfg(test)]
 mod errors;
 #[cfg(test)]
 mod faults;
@@ -21,6 +25,8 @@ mod limits;
 mod load;
 #[cfg(test)]
 mod messages;
+#[cfg(test)]
+mod metering;
 #[cfg(test)]
 mod resilience;
 #[cfg(test)]

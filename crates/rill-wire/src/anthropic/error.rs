@@ -55,7 +55,10 @@ pub(super) fn error_out(error: &Error) -> ErrorOut<'_> {
 /// The `type` string for a kind.
 pub(super) fn error_type(kind: ErrorKind) -> &'static str {
     match kind {
-        ErrorKind::InvalidRequest | ErrorKind::MethodNotAllowed => "invalid_request_error",
+        ErrorKind::InvalidRequest
+        | ErrorKind::MethodNotAllowed
+        | ErrorKind::UnsupportedMediaType
+        | ErrorKind::RequestTimeout => "invalid_request_error",
         ErrorKind::Authentication => "authentication_error",
         ErrorKind::Permission => "permission_error",
         ErrorKind::NotFound | ErrorKind::Gone => "not_found_error",

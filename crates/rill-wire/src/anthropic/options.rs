@@ -23,9 +23,10 @@ pub(super) fn tools(tools: Option<Vec<RawTool>>) -> Result<Vec<Tool>, Error> {
             let message = format!("`{param}` must not be empty");
             return Err(invalid(param, message));
         }
-        let parameters = tool
+        let schema = tool
             .input_schema
             .ok_or_else(|| missing(at("input_schema")))?;
+        let parameters = crate::request_json::tool_schema(at("input_schema"), Some(schema))?;
         out.push(Tool {
             name,
             description: tool.description,

@@ -95,6 +95,7 @@ fn convert(raw: RawRequest) -> Result<ParsedRequest, Error> {
             tool_choice,
             sampling,
             response_format,
+            tally: rill_core::Tally::default(),
         },
         stream: raw.stream.unwrap_or(false),
         thinking,

@@ -142,9 +142,10 @@ fn tool_def(function: RawFunctionDef, name_param: &str) -> Result<Tool, Error> {
     Ok(Tool {
         name: function.name,
         description: function.description,
-        parameters: function
-            .parameters
-            .unwrap_or_else(|| Value::Object(Default::default())),
+        parameters: crate::request_json::tool_schema(
+            name_param.replace(".name", ".parameters"),
+            function.parameters,
+        )?,
     })
 }
 

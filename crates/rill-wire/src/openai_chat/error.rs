@@ -88,9 +88,11 @@ impl<'a> From<&'a Error> for ErrorOut<'a> {
 /// The `type` string for a kind.
 pub(super) fn error_type(kind: ErrorKind) -> &'static str {
     match kind {
-        ErrorKind::InvalidRequest | ErrorKind::MethodNotAllowed | ErrorKind::RequestTooLarge => {
-            "invalid_request_error"
-        }
+        ErrorKind::InvalidRequest
+        | ErrorKind::MethodNotAllowed
+        | ErrorKind::RequestTooLarge
+        | ErrorKind::UnsupportedMediaType
+        | ErrorKind::RequestTimeout => "invalid_request_error",
         ErrorKind::Authentication => "authentication_error",
         ErrorKind::Permission => "permission_error",
         ErrorKind::NotFound | ErrorKind::Gone => "not_found_error",
@@ -108,6 +110,8 @@ fn default_code(kind: ErrorKind) -> Option<&'static str> {
         ErrorKind::Overloaded => Some("overloaded"),
         ErrorKind::MethodNotAllowed => Some("method_not_allowed"),
         ErrorKind::RequestTooLarge => Some("request_too_large"),
+        ErrorKind::UnsupportedMediaType => Some("unsupported_media_type"),
+        ErrorKind::RequestTimeout => Some("request_timeout"),
         ErrorKind::Gone => Some("gone"),
         _ => None,
     }
@@ -120,6 +124,7 @@ pub(super) fn error_kind(kind: Option<&str>, code: Option<&str>) -> ErrorKind {
         "overloaded" | "engine_overloaded" | "server_overloaded" => Some(ErrorKind::Overloaded),
         "method_not_allowed" => Some(ErrorKind::MethodNotAllowed),
         "request_too_large" => Some(ErrorKind::RequestTooLarge),
+        "unsupported_media_type" => Some(ErrorKind::UnsupportedMediaType),
         "gone" => Some(ErrorKind::Gone),
         "insufficient_quota" | "rate_limit_exceeded" => Some(ErrorKind::RateLimited),
         "model_not_found" => Some(ErrorKind::NotFound),

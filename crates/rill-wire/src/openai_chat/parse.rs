@@ -92,6 +92,7 @@ fn convert(raw: RawRequest) -> Result<ParsedRequest, Error> {
         tool_choice,
         sampling,
         response_format,
+        tally: rill_core::Tally::default(),
     };
     Ok(ParsedRequest {
         request,

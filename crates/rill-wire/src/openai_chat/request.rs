@@ -26,6 +26,8 @@ use crate::string_or_seq::string_or_seq;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, expecting = "a JSON object")]
 pub(super) struct RawRequest {
+    /// Absent: the server's default model; `null` is refused like any wrong type.
+    #[serde(default, deserialize_with = "crate::request_json::non_null")]
     pub model: Option<String>,
     pub messages: Vec<RawMessage>,
     pub tools: Option<Vec<RawTool>>,

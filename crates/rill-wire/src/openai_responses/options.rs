@@ -2,7 +2,6 @@
 //! text format. Each error names the exact JSON path at fault.
 
 use rill_core::{Error, ResponseFormat, Tool, ToolChoice};
-use serde_json::Value;
 
 use super::request::{RawFormat, RawFormatKind, RawTool, RawToolChoice};
 use crate::request_json::{invalid, missing};
@@ -33,9 +32,7 @@ pub(super) fn tools(tools: Option<Vec<RawTool>>) -> Result<Vec<Tool>, Error> {
         out.push(Tool {
             name,
             description: tool.description,
-            parameters: tool
-                .parameters
-                .unwrap_or_else(|| Value::Object(serde_json::Map::new())),
+            parameters: crate::request_json::tool_schema(at("parameters"), tool.parameters)?,
         });
     }
     Ok(out)

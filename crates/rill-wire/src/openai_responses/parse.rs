@@ -84,6 +84,7 @@ fn convert(raw: RawRequest) -> Result<ParsedRequest, Error> {
         tool_choice,
         sampling,
         response_format,
+        tally: rill_core::Tally::default(),
     };
     Ok(ParsedRequest {
         echo: Echo::new(&request, instructions),

@@ -58,8 +58,10 @@ pub struct ParsedRequest {
 ///   `seed`, `presencePenalty` / `frequencyPenalty` (-2..=2). Tools are defined on the
 ///   server in the AI SDK, so the body has none.
 /// - **Ignored**: the transport's `id` (the chat), `trigger` and `messageId` (the
-///   messages already say what to answer), and every other top-level field: the
-///   transport merges the app's free-form `body` into the top level.
+///   messages already say what to answer).
+/// - **Refused**: any other top-level field (the transport merges the app's `body` into
+///   the top level, so an option rill does not honour, such as `n` or `stream`, would
+///   otherwise pass unnoticed), and `model: null`.
 pub fn parse_request(body: &[u8]) -> Result<ParsedRequest, Error> {
     convert(parse_body::<RawRequest>(body)?)
 }

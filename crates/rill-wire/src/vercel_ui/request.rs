@@ -1,9 +1,11 @@
 //! The request body's serde types: what `useChat`'s `DefaultChatTransport` POSTs.
 //!
 //! The transport sends `{...body, id, messages, trigger, messageId}`, where `body` is
-//! whatever the app passed to `useChat`/`sendMessage` (`body: {model: "..."}`). So the
-//! top level is open: fields rill does not know belong to the app and are ignored.
-//! Messages and parts ignore unknown fields too (`state` of a text part,
+//! whatever the app passed to `useChat`/`sendMessage` (`body: {model: "..."}`). The top
+//! level takes the transport's fields and the options rill honours; anything else is
+//! refused, as the other dialects refuse fields they do not know, so that an option rill
+//! would ignore (`n`, `stream`, `base_url`) is never ignored silently.
+//! Messages and parts ignore unknown fields (`state` of a text part,
 //! `callProviderMetadata`, `title`, other providers' `providerMetadata`, ...). These
 //! types only describe the shape; [`super::parse`] and [`super::convert`] validate and
 //! convert them. Fields that are accepted but deliberately ignored are prefixed with
@@ -16,9 +18,11 @@ use serde_json::Value;
 /// The top level: the transport's own fields, and the app's `body` fields rill reads
 /// (the AI SDK's call-setting names, plus `max_tokens`).
 #[derive(Deserialize)]
-#[serde(expecting = "a JSON object")]
+#[serde(deny_unknown_fields, expecting = "a JSON object")]
 pub(super) struct RawRequest {
     pub messages: Vec<RawMessage>,
+    /// Absent: the server's default model; `null` is refused like any wrong type.
+    #[serde(default, deserialize_with = "crate::request_json::non_null")]
     pub model: Option<String>,
     pub temperature: Option<f32>,
     #[serde(rename = "topP")]

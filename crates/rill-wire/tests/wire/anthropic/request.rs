@@ -610,3 +610,21 @@ fn option_errors() {
         Some("output_config.format.type"),
     );
 }
+
+#[test]
+fn input_schema_must_be_an_object_and_model_not_null() {
+    err_json(
+        &with(
+            "tools",
+            json!([{"name": "f", "input_schema": "notaschema"}]),
+        ),
+        "`tools[0].input_schema` must be a JSON Schema object, got a string",
+        Some("tools[0].input_schema"),
+    );
+    let error = parse(&with("model", serde_json::Value::Null)).unwrap_err();
+    assert_eq!(
+        (error.status_code(), error.param.as_deref()),
+        (400, Some("model")),
+        "{error:?}"
+    );
+}

@@ -170,6 +170,7 @@ fn request() -> impl Strategy<Value = ChatRequest> {
         })
         .prop_map(
             |(messages, tools, tool_choice, sampling, response_format)| ChatRequest {
+                tally: Default::default(),
                 model: "client-name".into(),
                 messages,
                 tools,
@@ -217,6 +218,7 @@ fn normalised(request: &ChatRequest) -> ChatRequest {
         _ => None,
     };
     ChatRequest {
+        tally: Default::default(),
         model: MODEL.into(),
         messages,
         tools: request.tools.clone(),

@@ -60,6 +60,7 @@ fn now_tool() -> Tool {
 /// A conversation that uses every mapping at once.
 fn request() -> ChatRequest {
     ChatRequest {
+        tally: Default::default(),
         model: "client-name".into(),
         messages: vec![
             system("be brief"),

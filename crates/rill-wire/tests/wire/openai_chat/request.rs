@@ -495,3 +495,33 @@ fn response_format_errors() {
         Some("response_format.type"),
     );
 }
+
+#[test]
+fn tool_parameters_must_be_a_schema_object_and_model_not_null() {
+    let tool = |parameters: serde_json::Value| {
+        json!({"model": "m", "messages": user("x"), "tools": [
+            {"type": "function", "function": {"name": "f", "parameters": parameters}}
+        ]})
+    };
+    err_json(
+        tool(json!("notaschema")),
+        "`tools[0].function.parameters` must be a JSON Schema object, got a string",
+        Some("tools[0].function.parameters"),
+    );
+    err_json(
+        json!({"model": "m", "messages": user("x"), "functions": [{"name": "f", "parameters": [1]}]}),
+        "`functions[0].parameters` must be a JSON Schema object, got an array",
+        Some("functions[0].parameters"),
+    );
+    assert_eq!(
+        ok(tool(json!({"type": "object"}))).request.tools[0].parameters,
+        json!({"type": "object"})
+    );
+    let error = parse(json!({"model": null, "messages": user("x")})).unwrap_err();
+    assert_eq!(
+        (error.status_code(), error.param.as_deref()),
+        (400, Some("model")),
+        "{error:?}"
+    );
+    assert_eq!(ok(json!({"messages": user("x")})).request.model, "");
+}

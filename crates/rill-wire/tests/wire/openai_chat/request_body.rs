@@ -8,6 +8,7 @@ use super::support::snapshots;
 
 fn request() -> ChatRequest {
     ChatRequest {
+        tally: Default::default(),
         model: "client-name".into(),
         messages: vec![
             Message::System {

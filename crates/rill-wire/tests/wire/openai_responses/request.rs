@@ -689,3 +689,21 @@ fn reasoning_items_join_the_assistant_turn_they_belong_to() {
         Some("input"),
     );
 }
+
+#[test]
+fn tool_parameters_must_be_a_schema_object_and_model_not_null() {
+    err_json(
+        &with(
+            "tools",
+            json!([{"type": "function", "name": "f", "parameters": 7}]),
+        ),
+        "`tools[0].parameters` must be a JSON Schema object, got a number",
+        Some("tools[0].parameters"),
+    );
+    let error = parse(&with("model", serde_json::Value::Null)).unwrap_err();
+    assert_eq!(
+        (error.status_code(), error.param.as_deref()),
+        (400, Some("model")),
+        "{error:?}"
+    );
+}

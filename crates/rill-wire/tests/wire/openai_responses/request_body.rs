@@ -24,6 +24,7 @@ fn weather_call() -> ToolCall {
 
 fn request() -> ChatRequest {
     ChatRequest {
+        tally: Default::default(),
         model: "client-name".into(),
         messages: vec![
             Message::System {
@@ -213,6 +214,7 @@ fn chat_request() -> impl Strategy<Value = ChatRequest> {
         })
         .prop_map(
             |(messages, tools, tool_choice, sampling, response_format)| ChatRequest {
+                tally: Default::default(),
                 model: "client-name".into(),
                 messages,
                 tools,

@@ -81,14 +81,13 @@ fn the_first_message_of_a_chat() {
 }
 
 #[test]
-fn body_options_are_read_and_unknown_fields_ignored() {
+fn body_options_are_read_and_unknown_fields_refused() {
     let parsed = ok(&json!({
         "id": "chat-1", "messageId": "m-9", "trigger": "regenerate-message",
         "messages": [user("x")],
         "model": "rill-small", "temperature": 0.5, "topP": 0.9, "topK": 40,
         "maxOutputTokens": 256, "stopSequences": ["END"], "seed": -1,
-        "presencePenalty": 0.5, "frequencyPenalty": -0.5,
-        "webSearch": true, "customerId": {"nested": [1, 2]}
+        "presencePenalty": 0.5, "frequencyPenalty": -0.5
     }));
     assert_eq!(parsed.request.model, "rill-small");
     assert_eq!(
@@ -109,8 +108,21 @@ fn body_options_are_read_and_unknown_fields_ignored() {
     let mut both = with("max_tokens", json!(12));
     both["maxOutputTokens"] = json!(12);
     assert_eq!(ok(&both).request.sampling.max_tokens, Some(12));
-    // `null` is absent.
-    assert_eq!(ok(&with("model", Value::Null)).request.model, "");
+    // Absent is the default model; `null` is a mistake.
+    assert_eq!(ok(&body(json!([user("x")]))).request.model, "");
+    let error = parse(&with("model", Value::Null)).unwrap_err();
+    assert_eq!(error.param.as_deref(), Some("model"), "{error:?}");
+    // Options rill does not honour are refused, not ignored.
+    for (field, value) in [
+        ("n", json!(5)),
+        ("stream", json!("yes")),
+        ("base_url", json!("http://elsewhere")),
+        ("webSearch", json!(true)),
+    ] {
+        let error = parse(&with(field, value)).unwrap_err();
+        assert_eq!(error.status_code(), 400);
+        assert!(error.message.contains(field), "{field}: {}", error.message);
+    }
 }
 
 #[test]

@@ -1,0 +1,243 @@
+//! `rill serve` as its own process, under connection floods: the server's descriptors
+//! are the process's own, so a leak shows in `/proc/<pid>/fd`.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A running `rill serve`, killed when dropped.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Server {
+    /// `rill serve` with this config (a scripted model; no engine) and environment.
+    fn start(config: &str, env: &[(&str, &str)]) -> Self {
+        let dir = std::env::temp_dir().join(format!(
+            "rill-serve-test-{}-{}",
+            std::process::id(),
+            fastrand_suffix()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("rill.toml");
+        let config = format!("{config}\n[[models]]\nname = \"echo\"\nprovider = \"scripted\"\n");
+        std::fs::write(&path, config).unwrap();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_rill"));
+        command
+            .args(["serve", "--port", "0", "--config"])
+            .arg(&path)
+            .env_remove("RILL_LOG")
+            .env_remove("RUST_LOG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let mut child = command.spawn().unwrap();
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let mut pipe = child.stderr.take().unwrap();
+        let sink = Arc::clone(&stderr);
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = pipe.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line
+            .trim()
+            .strip_prefix("rill listening on http://")
+            .unwrap_or_else(|| panic!("{line}"))
+            .parse()
+            .unwrap();
+        Self {
+            child,
+            addr,
+            stderr,
+        }
+    }
+
+    /// Descriptors the server process has open.
+    fn descriptors(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/fd", self.child.id()))
+            .unwrap()
+            .count()
+    }
+
+    /// Waits until the server holds at most `limit` descriptors; how many it holds.
+    fn settle_descriptors(&self, limit: usize) -> usize {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let now = self.descriptors();
+            if now <= limit || Instant::now() > deadline {
+                return now;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// `GET /health` on a new connection: the status line and how long it took.
+    fn health(&self) -> (String, Duration) {
+        let started = Instant::now();
+        let mut socket = TcpStream::connect(self.addr).unwrap();
+        socket
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        socket
+            .write_all(b"GET /health HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n")
+            .unwrap();
+        let mut answer = String::new();
+        let _ = socket.read_to_string(&mut answer);
+        let status = answer.lines().next().unwrap_or_default().to_owned();
+        (status, started.elapsed())
+    }
+
+    /// Probes `/health` ten times while something else goes on; every probe must be
+    /// answered, and the median within 100 ms.
+    fn assert_health_answers(&self, during: &str) {
+        let mut times = Vec::new();
+        for _ in 0..10 {
+            let (status, took) = self.health();
+            assert_eq!(status, "HTTP/1.1 200 OK", "{during}");
+            times.push(took);
+            std::thread::sleep(Duration::from_millis(30));
+        }
+        times.sort();
+        let median = times[times.len() / 2];
+        assert!(
+            median < Duration::from_millis(100),
+            "{during}: /health took {times:?}"
+        );
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn fastrand_suffix() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos())
+}
+
+/// Whether the server has closed `socket` (reads end or fail), waiting up to `limit`.
+fn closed_by_server(mut socket: &TcpStream, limit: Duration) -> bool {
+    socket.set_read_timeout(Some(limit)).unwrap();
+    let mut buf = [0u8; 1024];
+    loop {
+        match socket.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => continue,
+            Err(error) => {
+                return !matches!(
+                    error.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn hundreds_of_slow_heads_neither_starve_the_server_nor_leak_descriptors() {
+    let server = Server::start(
+        "[server]\nheader_timeout_secs = 1.0\nidle_timeout_secs = 1.0\nmax_connections = 1000",
+        &[],
+    );
+    server.health();
+    let baseline = server.settle_descriptors(usize::MAX);
+    let opened = Instant::now();
+    let slow: Vec<TcpStream> = (0..300)
+        .map(|_| {
+            let mut socket = TcpStream::connect(server.addr).unwrap();
+            socket.write_all(b"GET /health HTTP/1.1\r\n").unwrap();
+            socket
+        })
+        .collect();
+    // One more header line to each every 100 ms, never the blank line that ends a head.
+    let drip: Vec<TcpStream> = slow.iter().map(|s| s.try_clone().unwrap()).collect();
+    let dripping = std::thread::spawn(move || {
+        for _ in 0..15 {
+            for mut socket in &drip {
+                let _ = socket.write_all(b"x-slow: 1\r\n");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    });
+    server.assert_health_answers("300 slow heads");
+    // Each was closed once its header timeout passed, however it kept sending.
+    for socket in &slow {
+        assert!(closed_by_server(socket, Duration::from_secs(5)));
+    }
+    assert!(opened.elapsed() < Duration::from_secs(8));
+    dripping.join().unwrap();
+    drop(slow);
+    let after = server.settle_descriptors(baseline);
+    assert!(after <= baseline, "{after} descriptors, {baseline} before");
+}
+
+#[test]
+fn a_flood_past_the_connection_cap_is_shed_and_health_keeps_answering() {
+    let server = Server::start(
+        "[server]\nheader_timeout_secs = 30.0\nidle_timeout_secs = 30.0\nmax_connections = 64",
+        &[],
+    );
+    server.health();
+    let baseline = server.settle_descriptors(usize::MAX);
+    let flood: Vec<TcpStream> = (0..500)
+        .map(|_| TcpStream::connect(server.addr).unwrap())
+        .collect();
+    server.assert_health_answers("500 idle connections against a cap of 64");
+    // The server holds at most its cap (plus what shedding has not closed yet).
+    let held = server.settle_descriptors(baseline + 64);
+    assert!(
+        held <= baseline + 64,
+        "{held} descriptors, {baseline} before"
+    );
+    // The oldest were closed to make room, at once; the newest are kept.
+    let closed = flood
+        .iter()
+        .filter(|socket| closed_by_server(socket, Duration::from_millis(20)))
+        .count();
+    assert!(closed >= 500 - 64, "only {closed} of 500 were shed");
+    drop(flood);
+    let after = server.settle_descriptors(baseline);
+    assert!(after <= baseline, "{after} descriptors, {baseline} before");
+}
+
+#[test]
+fn rust_log_is_read_when_rill_log_is_not_set() {
+    let debug = "started processing request";
+    let server = Server::start("", &[("RUST_LOG", "tower_http=debug")]);
+    server.health();
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        server.stderr.lock().unwrap().contains(debug),
+        "RUST_LOG was ignored"
+    );
+    drop(server);
+    // `RILL_LOG` wins when both are set.
+    let server = Server::start(
+        "",
+        &[("RUST_LOG", "tower_http=debug"), ("RILL_LOG", "warn")],
+    );
+    server.health();
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(!server.stderr.lock().unwrap().contains(debug));
+}
