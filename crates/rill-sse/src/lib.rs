@@ -1,6 +1,7 @@
 //! Server-Sent Events for rill: a WHATWG-conformant incremental [`Decoder`] (bytes in any
 //! chunking -> [`Event`]s) and a [`Frame`] encoder that only emits frames the decoder
-//! (and every browser) reads back unchanged. No HTTP, no async runtime, no JSON.
+//! (and every browser) reads back unchanged, and [`FrameBuf`], numbered frames that
+//! encoders write into directly. No HTTP, no async runtime, no JSON.
 //!
 //! # Key design decision: a hand-written, byte-level, chunk-invariant decoder
 //!
@@ -39,10 +40,12 @@
 
 mod decode;
 mod encode;
+mod frames;
 mod interpret;
 
 pub use decode::Decoder;
 pub use encode::{Frame, comment};
+pub use frames::FrameBuf;
 
 /// A dispatched event.
 #[derive(Debug, Clone, PartialEq, Eq)]

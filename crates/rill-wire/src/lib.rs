@@ -45,11 +45,19 @@ pub mod ollama;
 pub mod openai_chat;
 pub mod openai_models;
 pub mod openai_responses;
+pub mod query;
 pub mod vercel_ui;
 
 mod de_error;
+mod dialect;
 mod sse_event;
 
+pub use anthropic::AnthropicMessages;
+pub use dialect::{Answer, ClientDialect, Dialect, EventEncoder, Resume, payloads};
+pub use openai_chat::OpenAiChat;
+pub use openai_responses::OpenAiResponses;
+pub use rill_sse::FrameBuf;
 pub use sse_event::SseEvent;
+pub use vercel_ui::VercelUi;
 mod request_json;
 mod string_or_seq;

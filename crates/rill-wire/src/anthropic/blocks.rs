@@ -15,7 +15,9 @@ use std::collections::{BTreeMap, VecDeque};
 
 use serde_json::Value;
 
-use super::out::{BlockOut, DeltaOut, EventOut, SseEvent};
+use rill_sse::FrameBuf;
+
+use super::out::{BlockOut, DeltaOut, EventOut};
 
 /// A text-like block kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,7 +72,7 @@ impl Blocks {
         self.calls.contains_key(&call)
     }
 
-    pub(super) fn text(&mut self, kind: Kind, text: &str, out: &mut Vec<SseEvent>) {
+    pub(super) fn text(&mut self, kind: Kind, text: &str, out: &mut FrameBuf) {
         if !self.waiting() {
             return self.send_text(kind, text, out);
         }
@@ -81,7 +83,7 @@ impl Blocks {
     }
 
     /// A signature for the reasoning before it.
-    pub(super) fn signature(&mut self, signature: &str, out: &mut Vec<SseEvent>) {
+    pub(super) fn signature(&mut self, signature: &str, out: &mut FrameBuf) {
         if self.waiting() {
             self.queue
                 .push_back(Pending::Signature(signature.to_owned()));
@@ -91,7 +93,7 @@ impl Blocks {
     }
 
     /// A redacted reasoning block.
-    pub(super) fn redacted(&mut self, data: &str, out: &mut Vec<SseEvent>) {
+    pub(super) fn redacted(&mut self, data: &str, out: &mut FrameBuf) {
         if self.waiting() {
             self.queue.push_back(Pending::Redacted(data.to_owned()));
         } else {
@@ -100,7 +102,7 @@ impl Blocks {
     }
 
     /// Starts a tool call (once per `call`).
-    pub(super) fn tool_start(&mut self, call: u32, id: &str, name: &str, out: &mut Vec<SseEvent>) {
+    pub(super) fn tool_start(&mut self, call: u32, id: &str, name: &str, out: &mut FrameBuf) {
         if self.knows(call) {
             return;
         }
@@ -119,19 +121,17 @@ impl Blocks {
 
     /// A fragment of a started call's arguments. Fragments after the call ended are
     /// dropped: a closed block cannot take more.
-    pub(super) fn tool_args(&mut self, call: u32, arguments: &str, out: &mut Vec<SseEvent>) {
+    pub(super) fn tool_args(&mut self, call: u32, arguments: &str, out: &mut FrameBuf) {
         match (self.calls.get(&call), self.open) {
             (Some(Call::Open), Some(Open::Tool { block, call: open })) if open == call => {
                 let delta = DeltaOut::InputJson {
                     partial_json: arguments,
                 };
-                out.push(
-                    EventOut::ContentBlockDelta {
-                        index: block,
-                        delta,
-                    }
-                    .encode(),
-                );
+                EventOut::ContentBlockDelta {
+                    index: block,
+                    delta,
+                }
+                .write(out);
             }
             (Some(Call::Queued), _) => {
                 if let Some(pending) = self.pending(call) {
@@ -142,7 +142,7 @@ impl Blocks {
         }
     }
 
-    pub(super) fn tool_end(&mut self, call: u32, out: &mut Vec<SseEvent>) {
+    pub(super) fn tool_end(&mut self, call: u32, out: &mut FrameBuf) {
         match self.calls.get(&call) {
             Some(Call::Open) => {
                 self.close(out);
@@ -158,7 +158,7 @@ impl Blocks {
     }
 
     /// Ends every block, sending whatever still waits: the answer is complete.
-    pub(super) fn close_all(&mut self, out: &mut Vec<SseEvent>) {
+    pub(super) fn close_all(&mut self, out: &mut FrameBuf) {
         self.close(out);
         for pending in &mut self.queue {
             if let Pending::Tool(call) = pending {
@@ -182,7 +182,7 @@ impl Blocks {
     }
 
     /// Sends queued content until the queue is empty or a queued call is left open.
-    fn drain(&mut self, out: &mut Vec<SseEvent>) {
+    fn drain(&mut self, out: &mut FrameBuf) {
         while !self.waiting() {
             let Some(pending) = self.queue.pop_front() else {
                 break;
@@ -204,7 +204,7 @@ impl Blocks {
         }
     }
 
-    fn send_text(&mut self, kind: Kind, text: &str, out: &mut Vec<SseEvent>) {
+    fn send_text(&mut self, kind: Kind, text: &str, out: &mut FrameBuf) {
         let index = match (self.open, kind) {
             (Some(Open::Text(index)), Kind::Text)
             | (Some(Open::Thinking(index)), Kind::Thinking) => index,
@@ -229,12 +229,12 @@ impl Blocks {
             Kind::Text => DeltaOut::Text { text },
             Kind::Thinking => DeltaOut::Thinking { thinking: text },
         };
-        out.push(EventOut::ContentBlockDelta { index, delta }.encode());
+        EventOut::ContentBlockDelta { index, delta }.write(out);
     }
 
     /// `signature_delta` on the open thinking block, or on an empty one opened for it;
     /// the block ends: what comes next is new reasoning or other content.
-    fn send_signature(&mut self, signature: &str, out: &mut Vec<SseEvent>) {
+    fn send_signature(&mut self, signature: &str, out: &mut FrameBuf) {
         let index = match self.open {
             Some(Open::Thinking(index)) => index,
             _ => {
@@ -249,18 +249,18 @@ impl Blocks {
             }
         };
         let delta = DeltaOut::Signature { signature };
-        out.push(EventOut::ContentBlockDelta { index, delta }.encode());
+        EventOut::ContentBlockDelta { index, delta }.write(out);
         self.close(out);
     }
 
     /// A `redacted_thinking` block: whole at its start, then its stop.
-    fn send_redacted(&mut self, data: &str, out: &mut Vec<SseEvent>) {
+    fn send_redacted(&mut self, data: &str, out: &mut FrameBuf) {
         self.close(out);
         let index = self.start(BlockOut::RedactedThinking { data }, out);
-        out.push(EventOut::ContentBlockStop { index }.encode());
+        EventOut::ContentBlockStop { index }.write(out);
     }
 
-    fn open_tool(&mut self, call: u32, id: &str, name: &str, out: &mut Vec<SseEvent>) {
+    fn open_tool(&mut self, call: u32, id: &str, name: &str, out: &mut FrameBuf) {
         self.close(out);
         let input = Value::Object(serde_json::Map::new());
         let block = self.start(
@@ -275,21 +275,19 @@ impl Blocks {
         self.calls.insert(call, Call::Open);
     }
 
-    fn start(&mut self, content_block: BlockOut<'_>, out: &mut Vec<SseEvent>) -> u32 {
+    fn start(&mut self, content_block: BlockOut<'_>, out: &mut FrameBuf) -> u32 {
         let index = self.next_index;
         self.next_index = self.next_index.saturating_add(1);
-        out.push(
-            EventOut::ContentBlockStart {
-                index,
-                content_block,
-            }
-            .encode(),
-        );
+        EventOut::ContentBlockStart {
+            index,
+            content_block,
+        }
+        .write(out);
         index
     }
 
     /// Ends the open block, if any.
-    fn close(&mut self, out: &mut Vec<SseEvent>) {
+    fn close(&mut self, out: &mut FrameBuf) {
         let index = match self.open.take() {
             None => return,
             Some(Open::Text(index) | Open::Thinking(index)) => index,
@@ -298,6 +296,6 @@ impl Blocks {
                 block
             }
         };
-        out.push(EventOut::ContentBlockStop { index }.encode());
+        EventOut::ContentBlockStop { index }.write(out);
     }
 }

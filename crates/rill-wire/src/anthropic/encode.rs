@@ -2,9 +2,12 @@
 
 use rill_core::{Error, FinishReason, StreamEvent, Usage};
 
+use rill_sse::FrameBuf;
+
 use super::blocks::{Blocks, Kind};
 use super::error::error_out;
 use super::out::{EventOut, MessageDeltaOut, MessageOut, SseEvent, UsageOut};
+use crate::dialect::{EventEncoder, sse_events};
 
 /// Stateful streaming encoder: core events -> Anthropic SSE events, each an event name
 /// and its JSON data (frame each as `event: <event>` + `data: <data>`).
@@ -61,67 +64,75 @@ impl StreamEncoder {
 
     /// Encodes one event into zero or more SSE events.
     pub fn encode(&mut self, event: &StreamEvent) -> Vec<SseEvent> {
-        let mut out = Vec::new();
+        sse_events(|out| self.encode_into(event, out))
+    }
+
+    /// Call once when the core stream has ended: the closing SSE events.
+    pub fn finish(&mut self) -> Vec<SseEvent> {
+        sse_events(|out| self.finish_into(out))
+    }
+
+    fn encode_into(&mut self, event: &StreamEvent, out: &mut FrameBuf) {
         if self.done {
-            return out;
+            return;
         }
         if self.stop_reason.is_some() {
             // After `Finish` only a late usage report (or an error) still means something.
             match event {
                 StreamEvent::Usage(usage) => {
                     self.usage = Some(*usage);
-                    self.end(&mut out);
+                    self.end(out);
                 }
-                StreamEvent::Error(error) => self.error(error, &mut out),
+                StreamEvent::Error(error) => self.error(error, out),
                 _ => {}
             }
-            return out;
+            return;
         }
         match event {
-            StreamEvent::Start { .. } => self.start(&mut out),
+            StreamEvent::Start { .. } => self.start(out),
             StreamEvent::TextDelta(text) if !text.is_empty() => {
-                self.start(&mut out);
-                self.blocks.text(Kind::Text, text, &mut out);
+                self.start(out);
+                self.blocks.text(Kind::Text, text, out);
             }
             StreamEvent::RefusalDelta(text) if !text.is_empty() => {
-                self.start(&mut out);
+                self.start(out);
                 self.refusal = true;
-                self.blocks.text(Kind::Text, text, &mut out);
+                self.blocks.text(Kind::Text, text, out);
             }
             StreamEvent::ReasoningDelta(text) if self.thinking && !text.is_empty() => {
-                self.start(&mut out);
-                self.blocks.text(Kind::Thinking, text, &mut out);
+                self.start(out);
+                self.blocks.text(Kind::Thinking, text, out);
             }
             StreamEvent::ReasoningSignature(signature) if !signature.is_empty() => {
-                self.start(&mut out);
-                self.blocks.signature(signature, &mut out);
+                self.start(out);
+                self.blocks.signature(signature, out);
             }
             StreamEvent::ReasoningRedacted(data) if !data.is_empty() => {
-                self.start(&mut out);
-                self.blocks.redacted(data, &mut out);
+                self.start(out);
+                self.blocks.redacted(data, out);
             }
             StreamEvent::ToolCallStart { index, id, name } => {
-                self.start(&mut out);
+                self.start(out);
                 let id = self.tool_id(*index, id);
-                self.blocks.tool_start(*index, &id, name, &mut out);
+                self.blocks.tool_start(*index, &id, name, out);
             }
             StreamEvent::ToolCallDelta { index, arguments } if !arguments.is_empty() => {
-                self.start(&mut out);
+                self.start(out);
                 if !self.blocks.knows(*index) {
                     // A fragment of a call that never started: open it unnamed.
                     let id = self.tool_id(*index, "");
-                    self.blocks.tool_start(*index, &id, "", &mut out);
+                    self.blocks.tool_start(*index, &id, "", out);
                 }
-                self.blocks.tool_args(*index, arguments, &mut out);
+                self.blocks.tool_args(*index, arguments, out);
             }
-            StreamEvent::ToolCallEnd { index } => self.blocks.tool_end(*index, &mut out),
+            StreamEvent::ToolCallEnd { index } => self.blocks.tool_end(*index, out),
             StreamEvent::Usage(usage) => self.usage = Some(*usage),
             StreamEvent::Finish(reason) => {
-                self.start(&mut out);
-                self.blocks.close_all(&mut out);
+                self.start(out);
+                self.blocks.close_all(out);
                 self.stop_reason = Some(stop_reason(*reason, self.refusal));
             }
-            StreamEvent::Error(error) => self.error(error, &mut out),
+            StreamEvent::Error(error) => self.error(error, out),
             // Empty deltas, and reasoning nobody asked for.
             StreamEvent::TextDelta(_)
             | StreamEvent::RefusalDelta(_)
@@ -130,25 +141,22 @@ impl StreamEncoder {
             | StreamEvent::ReasoningRedacted(_)
             | StreamEvent::ToolCallDelta { .. } => {}
         }
-        out
     }
 
-    /// Call once when the core stream has ended: sends the `message_delta` (with the
-    /// usage known, or zeros) and `message_stop` after a `Finish`. A stream that ended
-    /// without `Finish` or `Error` (one not wrapped in [`rill_core::terminated`]) gets an
-    /// `error` event instead: a truncated answer is never a clean `message_stop`.
-    pub fn finish(&mut self) -> Vec<SseEvent> {
-        let mut out = Vec::new();
+    /// Sends the `message_delta` (with the usage known, or zeros) and `message_stop`
+    /// after a `Finish`. A stream that ended without `Finish` or `Error` (one not
+    /// wrapped in [`rill_core::terminated`]) gets an `error` event instead: a truncated
+    /// answer is never a clean `message_stop`.
+    fn finish_into(&mut self, out: &mut FrameBuf) {
         if self.done {
-            return out;
+            return;
         }
         if self.stop_reason.is_some() {
-            self.end(&mut out);
+            self.end(out);
         } else {
             let error = Error::upstream("the stream ended before the generation finished");
-            self.error(&error, &mut out);
+            self.error(&error, out);
         }
-        out
     }
 
     /// Whether `message_stop` or `error` has been produced.
@@ -157,7 +165,7 @@ impl StreamEncoder {
     }
 
     /// `message_start`, once.
-    fn start(&mut self, out: &mut Vec<SseEvent>) {
+    fn start(&mut self, out: &mut FrameBuf) {
         if self.started {
             return;
         }
@@ -172,11 +180,11 @@ impl StreamEncoder {
             stop_sequence: None,
             usage: UsageOut::from(&self.usage.unwrap_or_default()),
         };
-        out.push(EventOut::MessageStart { message }.encode());
+        EventOut::MessageStart { message }.write(out);
     }
 
     /// `message_delta` and `message_stop`.
-    fn end(&mut self, out: &mut Vec<SseEvent>) {
+    fn end(&mut self, out: &mut FrameBuf) {
         let Some(stop_reason) = self.stop_reason else {
             return;
         };
@@ -185,18 +193,16 @@ impl StreamEncoder {
             stop_sequence: None,
         };
         let usage = UsageOut::from(&self.usage.unwrap_or_default());
-        out.push(EventOut::MessageDelta { delta, usage }.encode());
-        out.push(EventOut::MessageStop.encode());
+        EventOut::MessageDelta { delta, usage }.write(out);
+        EventOut::MessageStop.write(out);
         self.done = true;
     }
 
-    fn error(&mut self, error: &Error, out: &mut Vec<SseEvent>) {
-        out.push(
-            EventOut::Error {
-                error: error_out(error),
-            }
-            .encode(),
-        );
+    fn error(&mut self, error: &Error, out: &mut FrameBuf) {
+        EventOut::Error {
+            error: error_out(error),
+        }
+        .write(out);
         self.done = true;
     }
 
@@ -219,5 +225,15 @@ pub(super) fn stop_reason(reason: FinishReason, refusal: bool) -> &'static str {
         FinishReason::Length => "max_tokens",
         FinishReason::ToolCalls => "tool_use",
         FinishReason::ContentFilter => "refusal",
+    }
+}
+
+impl EventEncoder for StreamEncoder {
+    fn encode(&mut self, event: &StreamEvent, out: &mut FrameBuf) {
+        self.encode_into(event, out);
+    }
+
+    fn finish(&mut self, out: &mut FrameBuf) {
+        self.finish_into(out);
     }
 }

@@ -11,16 +11,15 @@
 use rill_core::{Error, ErrorKind};
 use serde::Deserialize;
 
-use super::out::{ErrorOut, EventOut};
+use super::out::{ErrorOut, EventOut, FALLBACK};
 
 /// The HTTP error body `{"type":"error","error":{"type","message"}}`. The data of an
 /// in-stream `error` event is the same object.
 pub fn error_body(error: &Error) -> String {
-    EventOut::Error {
+    let event = EventOut::Error {
         error: error_out(error),
-    }
-    .encode()
-    .data
+    };
+    serde_json::to_string(&event).unwrap_or_else(|_| FALLBACK.to_owned())
 }
 
 /// Reads an upstream's HTTP error response (status and body) as a core error.

@@ -20,6 +20,7 @@
 
 mod blocks;
 mod body;
+mod client;
 mod convert;
 mod decode;
 mod encode;
@@ -33,6 +34,7 @@ mod response;
 mod turns;
 
 pub use body::{DEFAULT_MAX_TOKENS, request_body};
+pub use client::{AnthropicMessages, Options};
 pub use decode::EventDecoder;
 pub use encode::StreamEncoder;
 pub use error::{error_body, error_from_body};

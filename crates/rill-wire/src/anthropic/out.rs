@@ -6,6 +6,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 pub use crate::SseEvent;
+use crate::dialect::json_frame;
+use rill_sse::FrameBuf;
 
 /// A stream event's payload. The `type` tag is also the SSE event name.
 #[derive(Serialize)]
@@ -52,17 +54,9 @@ impl EventOut<'_> {
         }
     }
 
-    pub(super) fn encode(&self) -> SseEvent {
-        match serde_json::to_string(self) {
-            Ok(data) => SseEvent {
-                event: self.name(),
-                data,
-            },
-            Err(_) => SseEvent {
-                event: "error",
-                data: FALLBACK.to_owned(),
-            },
-        }
+    /// Writes the event as one frame.
+    pub(super) fn write(&self, out: &mut FrameBuf) {
+        json_frame(out, Some(self.name()), self, (Some("error"), FALLBACK));
     }
 }
 

@@ -4,16 +4,18 @@ use std::slice;
 
 use rill_core::{FinishReason, StreamEvent, Usage};
 
+use rill_sse::FrameBuf;
+
 use super::error::error_body;
-use super::out::{
-    ChoiceOut, ChunkOut, DeltaOut, FunctionDeltaOut, ToolCallDeltaOut, UsageOut, to_json,
-};
+use super::out::{ChoiceOut, ChunkOut, DeltaOut, FunctionDeltaOut, ToolCallDeltaOut, UsageOut};
+use crate::dialect::{EventEncoder, json_frame, payload_strings};
 
 /// The payload that ends every chat-completions stream.
 pub const DONE: &str = "[DONE]";
 
-/// Stateful streaming encoder: core events -> SSE `data:` payloads, each a JSON chunk or
-/// `[DONE]`. Frame each returned string as one SSE event (`data: <payload>\n\n`).
+/// Stateful streaming encoder: core events -> SSE `data:` frames, each a JSON chunk or
+/// `[DONE]`, written into a [`FrameBuf`] ([`EventEncoder`]; [`StreamEncoder::encode`]
+/// returns the payloads as strings instead).
 ///
 /// The first chunk carries `delta: {"role":"assistant","content":""}` (sent on
 /// [`StreamEvent::Start`], or before the first content if `Start` never came). Reasoning is
@@ -54,19 +56,27 @@ impl StreamEncoder {
 
     /// Encodes one event into zero or more payloads.
     pub fn encode(&mut self, event: &StreamEvent) -> Vec<String> {
-        let mut out = Vec::new();
+        payload_strings(|out| self.encode_into(event, out))
+    }
+
+    /// Call once when the core stream has ended: the closing payloads.
+    pub fn finish(&mut self) -> Vec<String> {
+        payload_strings(|out| self.finish_into(out))
+    }
+
+    fn encode_into(&mut self, event: &StreamEvent, out: &mut FrameBuf) {
         if self.done {
-            return out;
+            return;
         }
         // After `Finish` only a late usage report (or an error) still means something.
         if self.finished && !matches!(event, StreamEvent::Usage(_) | StreamEvent::Error(_)) {
-            return out;
+            return;
         }
         match event {
-            StreamEvent::Start { .. } => self.start(&mut out),
+            StreamEvent::Start { .. } => self.start(out),
             StreamEvent::TextDelta(text) if !text.is_empty() => {
                 self.delta(
-                    &mut out,
+                    out,
                     DeltaOut {
                         content: Some(text),
                         ..DeltaOut::default()
@@ -78,11 +88,11 @@ impl StreamEncoder {
                     reasoning_content: Some(text),
                     ..DeltaOut::default()
                 };
-                self.delta(&mut out, delta);
+                self.delta(out, delta);
             }
             StreamEvent::RefusalDelta(text) if !text.is_empty() => {
                 self.delta(
-                    &mut out,
+                    out,
                     DeltaOut {
                         refusal: Some(text),
                         ..DeltaOut::default()
@@ -100,7 +110,7 @@ impl StreamEncoder {
                     },
                 };
                 self.delta(
-                    &mut out,
+                    out,
                     DeltaOut {
                         tool_calls: Some([call]),
                         ..DeltaOut::default()
@@ -118,7 +128,7 @@ impl StreamEncoder {
                     },
                 };
                 self.delta(
-                    &mut out,
+                    out,
                     DeltaOut {
                         tool_calls: Some([call]),
                         ..DeltaOut::default()
@@ -127,13 +137,13 @@ impl StreamEncoder {
             }
             StreamEvent::Usage(usage) => self.usage = Some(*usage),
             StreamEvent::Finish(reason) => {
-                self.start(&mut out);
-                out.push(self.chunk(DeltaOut::default(), Some(finish_reason(*reason))));
+                self.start(out);
+                self.chunk(out, DeltaOut::default(), Some(finish_reason(*reason)));
                 self.finished = true;
             }
             StreamEvent::Error(error) => {
-                out.push(error_body(error));
-                out.push(DONE.to_owned());
+                out.frame_str(None, &error_body(error));
+                out.frame_str(None, DONE);
                 self.done = true;
             }
             // Empty deltas, `ToolCallEnd` and reasoning signatures and redacted blocks
@@ -146,30 +156,27 @@ impl StreamEncoder {
             | StreamEvent::ReasoningSignature(_)
             | StreamEvent::ReasoningRedacted(_) => {}
         }
-        out
     }
 
-    /// Call once when the core stream has ended: emits the usage chunk (if
-    /// `include_usage` and a usage is known) and `[DONE]`, unless the stream is already
-    /// done (after an error).
-    pub fn finish(&mut self) -> Vec<String> {
-        let mut out = Vec::new();
+    /// Emits the usage chunk (if `include_usage` and a usage is known) and `[DONE]`,
+    /// unless the stream is already done (after an error).
+    fn finish_into(&mut self, out: &mut FrameBuf) {
         if self.done {
-            return out;
+            return;
         }
         if let (true, Some(usage)) = (self.include_usage, &self.usage) {
-            out.push(to_json(&ChunkOut {
+            let chunk = ChunkOut {
                 id: &self.id,
                 object: "chat.completion.chunk",
                 created: self.created,
                 model: &self.model,
                 choices: &[],
                 usage: Some(Some(UsageOut::from(usage))),
-            }));
+            };
+            json_frame(out, None, &chunk, (None, FALLBACK));
         }
-        out.push(DONE.to_owned());
+        out.frame_str(None, DONE);
         self.done = true;
-        out
     }
 
     /// Whether `[DONE]` has been produced.
@@ -178,7 +185,7 @@ impl StreamEncoder {
     }
 
     /// The role chunk, once.
-    fn start(&mut self, out: &mut Vec<String>) {
+    fn start(&mut self, out: &mut FrameBuf) {
         if !self.started {
             self.started = true;
             let delta = DeltaOut {
@@ -186,32 +193,47 @@ impl StreamEncoder {
                 content: Some(""),
                 ..DeltaOut::default()
             };
-            out.push(self.chunk(delta, None));
+            self.chunk(out, delta, None);
         }
     }
 
-    fn delta(&mut self, out: &mut Vec<String>, delta: DeltaOut<'_>) {
+    fn delta(&mut self, out: &mut FrameBuf, delta: DeltaOut<'_>) {
         self.start(out);
-        out.push(self.chunk(delta, None));
+        self.chunk(out, delta, None);
     }
 
-    fn chunk(&self, delta: DeltaOut<'_>, finish_reason: Option<&'static str>) -> String {
+    fn chunk(&self, out: &mut FrameBuf, delta: DeltaOut<'_>, finish_reason: Option<&'static str>) {
         let choice = ChoiceOut {
             index: 0,
             delta,
             logprobs: (),
             finish_reason,
         };
-        to_json(&ChunkOut {
+        let chunk = ChunkOut {
             id: &self.id,
             object: "chat.completion.chunk",
             created: self.created,
             model: &self.model,
             choices: slice::from_ref(&choice),
             usage: self.include_usage.then_some(None),
-        })
+        };
+        json_frame(out, None, &chunk, (None, FALLBACK));
     }
 }
+
+impl EventEncoder for StreamEncoder {
+    fn encode(&mut self, event: &StreamEvent, out: &mut FrameBuf) {
+        self.encode_into(event, out);
+    }
+
+    fn finish(&mut self, out: &mut FrameBuf) {
+        self.finish_into(out);
+    }
+}
+
+/// What stands in for a chunk that failed to serialise (which cannot happen: these
+/// types hold only strings, numbers and pass-through JSON values).
+const FALLBACK: &str = r#"{"error":{"message":"rill failed to serialise a response","type":"server_error","param":null,"code":null}}"#;
 
 /// The `finish_reason` string for a core reason.
 pub(super) fn finish_reason(reason: FinishReason) -> &'static str {

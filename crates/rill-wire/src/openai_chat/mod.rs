@@ -16,6 +16,7 @@
 //! thinking, Gemini 3 with tools).
 
 mod body;
+mod client;
 mod convert;
 mod decode;
 mod encode;
@@ -26,6 +27,7 @@ mod request;
 mod response;
 
 pub use body::request_body;
+pub use client::{OpenAiChat, Options};
 pub use decode::ChunkDecoder;
 pub use encode::{DONE, StreamEncoder};
 pub use error::{error_body, error_from_body};

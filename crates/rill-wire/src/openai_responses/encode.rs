@@ -4,8 +4,9 @@ use rill_core::{Error, FinishReason, StreamEvent, Usage};
 
 use super::echo::Echo;
 use super::items::{Kind, Output};
-use super::out::{Body, Sink, SseEvent, Wrapped};
+use super::out::{Body, Sink, SinkExt, SseEvent, Wrapped};
 use super::response::{Meta, Outcome, ResponseOut};
+use crate::dialect::EventEncoder;
 
 /// Stateful streaming encoder: core events -> Responses SSE events, each an event name
 /// and its JSON data (frame each as `event: <event>` + `data: <data>`). Every event's
@@ -37,7 +38,9 @@ use super::response::{Meta, Outcome, ResponseOut};
 #[derive(Debug, Clone)]
 pub struct StreamEncoder {
     info: Info,
-    sink: Sink,
+    /// The frames of [`StreamEncoder::encode`] and [`StreamEncoder::finish`], numbered
+    /// from the first event on.
+    payloads: Sink,
     output: Output,
     started: bool,
     usage: Option<Usage>,
@@ -60,7 +63,7 @@ impl StreamEncoder {
                 created_at,
                 echo,
             },
-            sink: Sink::default(),
+            payloads: Sink::payloads(),
             started: false,
             usage: None,
             finish: None,
@@ -70,63 +73,88 @@ impl StreamEncoder {
 
     /// Encodes one event into zero or more SSE events.
     pub fn encode(&mut self, event: &StreamEvent) -> Vec<SseEvent> {
+        let mut sink = std::mem::take(&mut self.payloads);
+        self.encode_into(event, &mut sink);
+        self.payloads = sink;
+        self.take_payloads()
+    }
+
+    /// Call once when the core stream has ended: the closing SSE events.
+    pub fn finish(&mut self) -> Vec<SseEvent> {
+        let mut sink = std::mem::take(&mut self.payloads);
+        self.finish_into(&mut sink);
+        self.payloads = sink;
+        self.take_payloads()
+    }
+
+    fn take_payloads(&mut self) -> Vec<SseEvent> {
+        let payloads = self.payloads.take_payloads().into_iter();
+        payloads
+            .map(|(event, data)| SseEvent {
+                event: event.unwrap_or("message"),
+                data,
+            })
+            .collect()
+    }
+
+    fn encode_into(&mut self, event: &StreamEvent, sink: &mut Sink) {
         if self.done {
-            return Vec::new();
+            return;
         }
         if self.finish.is_some() {
             // After `Finish` only a late usage report (or an error) still means something.
             match event {
                 StreamEvent::Usage(usage) => {
                     self.usage = Some(*usage);
-                    self.end();
+                    self.end(sink);
                 }
-                StreamEvent::Error(error) => self.error(error),
+                StreamEvent::Error(error) => self.error(error, sink),
                 _ => {}
             }
-            return self.sink.take();
+            return;
         }
         match event {
-            StreamEvent::Start { .. } => self.start(),
+            StreamEvent::Start { .. } => self.start(sink),
             StreamEvent::TextDelta(text) if !text.is_empty() => {
-                self.start();
-                self.output.text(Kind::Text, text, &mut self.sink);
+                self.start(sink);
+                self.output.text(Kind::Text, text, sink);
             }
             StreamEvent::RefusalDelta(text) if !text.is_empty() => {
-                self.start();
-                self.output.text(Kind::Refusal, text, &mut self.sink);
+                self.start(sink);
+                self.output.text(Kind::Refusal, text, sink);
             }
             StreamEvent::ReasoningDelta(text) if !text.is_empty() => {
-                self.start();
-                self.output.reasoning(text, &mut self.sink);
+                self.start(sink);
+                self.output.reasoning(text, sink);
             }
             StreamEvent::ReasoningSignature(signature) if !signature.is_empty() => {
-                self.start();
-                self.output.reasoning_signature(signature, &mut self.sink);
+                self.start(sink);
+                self.output.reasoning_signature(signature, sink);
             }
             StreamEvent::ToolCallStart { index, id, name } => {
-                self.start();
-                self.output.call_start(*index, id, name, &mut self.sink);
+                self.start(sink);
+                self.output.call_start(*index, id, name, sink);
             }
             StreamEvent::ToolCallDelta { index, arguments } if !arguments.is_empty() => {
-                self.start();
+                self.start(sink);
                 if !self.output.knows(*index) {
                     // A fragment of a call that never started: open it unnamed.
-                    self.output.call_start(*index, "", "", &mut self.sink);
+                    self.output.call_start(*index, "", "", sink);
                 }
-                self.output.call_args(*index, arguments, &mut self.sink);
+                self.output.call_args(*index, arguments, sink);
             }
-            StreamEvent::ToolCallEnd { index } => self.output.call_end(*index, &mut self.sink),
+            StreamEvent::ToolCallEnd { index } => self.output.call_end(*index, sink),
             StreamEvent::Usage(usage) => self.usage = Some(*usage),
             StreamEvent::Finish(reason) => {
-                self.start();
+                self.start(sink);
                 if self.output.is_empty() {
-                    self.output.empty_message(&mut self.sink);
+                    self.output.empty_message(sink);
                 }
                 let incomplete = matches!(Outcome::of(*reason), Outcome::Incomplete(_));
-                self.output.close_all(incomplete, &mut self.sink);
+                self.output.close_all(incomplete, sink);
                 self.finish = Some(*reason);
             }
-            StreamEvent::Error(error) => self.error(error),
+            StreamEvent::Error(error) => self.error(error, sink),
             // Empty deltas, and redacted reasoning, which this dialect cannot tell from
             // a signature (an `encrypted_content` without a summary).
             StreamEvent::TextDelta(_)
@@ -136,23 +164,21 @@ impl StreamEncoder {
             | StreamEvent::ReasoningRedacted(_)
             | StreamEvent::ToolCallDelta { .. } => {}
         }
-        self.sink.take()
     }
 
-    /// Call once when the core stream has ended: sends the terminal event after a
-    /// `Finish`. A stream that ended without `Finish` or `Error` (one not wrapped in
-    /// [`rill_core::terminated`]) gets an `error` event and `response.failed` instead: a
-    /// truncated answer is never a clean `response.completed`.
-    pub fn finish(&mut self) -> Vec<SseEvent> {
+    /// Sends the terminal event after a `Finish`. A stream that ended without `Finish`
+    /// or `Error` (one not wrapped in [`rill_core::terminated`]) gets an `error` event and
+    /// `response.failed` instead: a truncated answer is never a clean
+    /// `response.completed`.
+    fn finish_into(&mut self, sink: &mut Sink) {
         if !self.done {
             if self.finish.is_some() {
-                self.end();
+                self.end(sink);
             } else {
                 let error = Error::upstream("the stream ended before the generation finished");
-                self.error(&error);
+                self.error(&error, sink);
             }
         }
-        self.sink.take()
     }
 
     /// Whether the terminal event (or `error` and `response.failed`) has been produced.
@@ -161,7 +187,7 @@ impl StreamEncoder {
     }
 
     /// `response.created` and `response.in_progress`, once.
-    fn start(&mut self) {
+    fn start(&mut self, sink: &mut Sink) {
         if self.started {
             return;
         }
@@ -169,12 +195,12 @@ impl StreamEncoder {
         for body in [Body::Created, Body::InProgress] {
             let response =
                 ResponseOut::new(self.info.meta(), Outcome::InProgress, Vec::new(), None);
-            self.sink.push(body(Wrapped { response }));
+            sink.push(body(Wrapped { response }));
         }
     }
 
     /// The terminal event after `Finish`.
-    fn end(&mut self) {
+    fn end(&mut self, sink: &mut Sink) {
         let Some(reason) = self.finish else {
             return;
         };
@@ -185,18 +211,18 @@ impl StreamEncoder {
             Outcome::Incomplete(_) => Body::Incomplete,
             _ => Body::Completed,
         };
-        self.sink.push(body(Wrapped { response }));
+        sink.push(body(Wrapped { response }));
         self.done = true;
     }
 
     /// `error`, then `response.failed` with the items as they stood.
-    fn error(&mut self, error: &Error) {
-        self.start();
-        self.sink.push_error(error);
+    fn error(&mut self, error: &Error, sink: &mut Sink) {
+        self.start(sink);
+        sink.push_error(error);
         let output = self.output.items();
         let outcome = Outcome::Failed(error);
         let response = ResponseOut::new(self.info.meta(), outcome, output, self.usage.as_ref());
-        self.sink.push(Body::Failed(Wrapped { response }));
+        sink.push(Body::Failed(Wrapped { response }));
         self.done = true;
     }
 }
@@ -218,5 +244,15 @@ impl Info {
             created_at: self.created_at,
             echo: &self.echo,
         }
+    }
+}
+
+impl EventEncoder for StreamEncoder {
+    fn encode(&mut self, event: &StreamEvent, out: &mut Sink) {
+        self.encode_into(event, out);
+    }
+
+    fn finish(&mut self, out: &mut Sink) {
+        self.finish_into(out);
     }
 }

@@ -15,6 +15,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use super::item_out::{ItemOut, PartOut, SummaryOut};
+use super::out::SinkExt;
 use super::out::{
     ArgumentsDelta, ArgumentsDone, Body, Delta, ItemEvent, PartEvent, RefusalDone, Sink,
     SummaryDelta, SummaryDone, SummaryPartEvent, TextDone,

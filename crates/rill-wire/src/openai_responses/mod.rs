@@ -20,6 +20,7 @@
 //! Framing is the caller's job: `rill_sse::Frame::data(&e.data).event(e.event)`.
 
 mod body;
+mod client;
 mod decode;
 mod echo;
 mod encode;
@@ -35,6 +36,7 @@ mod request;
 mod response;
 
 pub use body::request_body;
+pub use client::{OpenAiResponses, Options};
 pub use decode::EventDecoder;
 pub use echo::Echo;
 pub use encode::StreamEncoder;

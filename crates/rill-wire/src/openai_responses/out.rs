@@ -1,7 +1,9 @@
 //! Serialise-side types of the stream: the events and their numbering. They borrow from
 //! the encoder's state: nothing is cloned to write an event.
 
+use bytes::BufMut;
 use rill_core::Error;
+use rill_sse::FrameBuf;
 use serde::Serialize;
 
 use super::error::error_event;
@@ -10,47 +12,36 @@ use super::response::ResponseOut;
 
 pub use crate::SseEvent;
 
-/// The events of one stream, numbered as they are made (`sequence_number` 0, 1, ...).
-#[derive(Debug, Clone, Default)]
-pub(super) struct Sink {
-    next: u64,
-    events: Vec<SseEvent>,
+/// Where the encoder's events go: numbered frames, whose numbers are the events'
+/// `sequence_number`s (so an encoder writes into one buffer from its first event on).
+pub(super) type Sink = FrameBuf;
+
+/// Writing the stream's events into a [`Sink`].
+pub(super) trait SinkExt {
+    /// An event of `body`'s kind, numbered as the frame it goes in.
+    fn push(&mut self, body: Body<'_>);
+    /// The `error` event.
+    fn push_error(&mut self, error: &Error);
 }
 
-impl Sink {
-    pub(super) fn push(&mut self, body: Body<'_>) {
+impl SinkExt for Sink {
+    fn push(&mut self, body: Body<'_>) {
         let event = EventOut {
             kind: body.name(),
             sequence_number: self.next_number(),
             body,
         };
-        self.events.push(match serde_json::to_string(&event) {
-            Ok(data) => SseEvent {
-                event: event.kind,
-                data,
-            },
-            Err(_) => error_event(
-                event.sequence_number,
-                &Error::internal("rill failed to serialise a response"),
-            ),
+        let written = self.frame(Some(event.kind), |buf| {
+            serde_json::to_writer(buf.writer(), &event)
         });
+        if written.is_err() {
+            self.push_error(&Error::internal("rill failed to serialise a response"));
+        }
     }
 
-    /// The `error` event.
-    pub(super) fn push_error(&mut self, error: &Error) {
-        let number = self.next_number();
-        self.events.push(error_event(number, error));
-    }
-
-    /// The events made since the last call.
-    pub(super) fn take(&mut self) -> Vec<SseEvent> {
-        std::mem::take(&mut self.events)
-    }
-
-    fn next_number(&mut self) -> u64 {
-        let number = self.next;
-        self.next = self.next.saturating_add(1);
-        number
+    fn push_error(&mut self, error: &Error) {
+        let event = error_event(self.next_number(), error);
+        self.frame_str(Some(event.event), &event.data);
     }
 }
 

@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use rill_sse::FrameBuf;
+
 use super::input::tool_input;
 use super::out::ChunkOut;
 
@@ -39,7 +41,7 @@ impl Calls {
 
     /// `tool-input-start` for a call not seen before. A call without an id gets
     /// `<stem>-call-<index>`.
-    pub(super) fn start(&mut self, index: u32, id: &str, name: &str, out: &mut Vec<String>) {
+    pub(super) fn start(&mut self, index: u32, id: &str, name: &str, out: &mut FrameBuf) {
         if self.knows(index) {
             return;
         }
@@ -48,13 +50,11 @@ impl Calls {
         } else {
             id.to_owned()
         };
-        out.push(
-            ChunkOut::ToolInputStart {
-                tool_call_id: &id,
-                tool_name: name,
-            }
-            .encode(),
-        );
+        ChunkOut::ToolInputStart {
+            tool_call_id: &id,
+            tool_name: name,
+        }
+        .write(out);
         let call = Call {
             id,
             name: name.to_owned(),
@@ -66,46 +66,43 @@ impl Calls {
 
     /// A fragment of a started call's arguments. Fragments after the call is complete
     /// are dropped: the client has its input already.
-    pub(super) fn args(&mut self, index: u32, arguments: &str, out: &mut Vec<String>) {
+    pub(super) fn args(&mut self, index: u32, arguments: &str, out: &mut FrameBuf) {
         let Some(call) = self.calls.get_mut(&index).filter(|call| !call.ended) else {
             return;
         };
         call.arguments.push_str(arguments);
-        out.push(
-            ChunkOut::ToolInputDelta {
-                tool_call_id: &call.id,
-                input_text_delta: arguments,
-            }
-            .encode(),
-        );
+        ChunkOut::ToolInputDelta {
+            tool_call_id: &call.id,
+            input_text_delta: arguments,
+        }
+        .write(out);
     }
 
     /// `tool-input-available` with the parsed arguments, or `tool-output-error` when
     /// they cannot be an input (see `input.rs`); once per started call.
-    pub(super) fn end(&mut self, index: u32, out: &mut Vec<String>) {
+    pub(super) fn end(&mut self, index: u32, out: &mut FrameBuf) {
         let Some(call) = self.calls.get_mut(&index).filter(|call| !call.ended) else {
             return;
         };
         call.ended = true;
         let arguments = std::mem::take(&mut call.arguments);
-        let chunk = match tool_input(&call.name, &arguments) {
+        match tool_input(&call.name, &arguments) {
             Ok(input) => ChunkOut::ToolInputAvailable {
                 tool_call_id: &call.id,
                 tool_name: &call.name,
                 input: &input,
             }
-            .encode(),
+            .write(out),
             Err(error_text) => ChunkOut::ToolOutputError {
                 tool_call_id: &call.id,
                 error_text: &error_text,
             }
-            .encode(),
-        };
-        out.push(chunk);
+            .write(out),
+        }
     }
 
     /// Completes every call still open, in index order: the answer is complete.
-    pub(super) fn end_all(&mut self, out: &mut Vec<String>) {
+    pub(super) fn end_all(&mut self, out: &mut FrameBuf) {
         let open: Vec<u32> = self
             .calls
             .iter()

@@ -2,8 +2,11 @@
 
 use rill_core::{Error, ErrorKind, FinishReason, StreamEvent, Usage};
 
+use rill_sse::FrameBuf;
+
 use super::calls::Calls;
 use super::out::{ChunkOut, MetadataOut, ProviderMetadataOut, ReasoningMetadataOut, UsageOut};
+use crate::dialect::{EventEncoder, payload_strings};
 
 /// The payload that ends every UI message stream.
 pub const DONE: &str = "[DONE]";
@@ -108,54 +111,62 @@ impl StreamEncoder {
 
     /// Encodes one event into zero or more payloads.
     pub fn encode(&mut self, event: &StreamEvent) -> Vec<String> {
-        let mut out = Vec::new();
+        payload_strings(|out| self.encode_into(event, out))
+    }
+
+    /// Call once when the core stream has ended: the closing payloads.
+    pub fn finish(&mut self) -> Vec<String> {
+        payload_strings(|out| self.finish_into(out))
+    }
+
+    fn encode_into(&mut self, event: &StreamEvent, out: &mut FrameBuf) {
         if self.ended {
-            return out;
+            return;
         }
         if self.finished.is_some() {
             // After `Finish` only a late usage report (or an error) still means something.
             match event {
                 StreamEvent::Usage(usage) => {
                     self.usage = Some(*usage);
-                    self.end(&mut out);
+                    self.end(out);
                 }
-                StreamEvent::Error(error) => self.error(error, &mut out),
+                StreamEvent::Error(error) => self.error(error, out),
                 _ => {}
             }
-            return out;
+            return;
         }
         match event {
-            StreamEvent::Start { .. } => self.start(&mut out),
+            StreamEvent::Start { .. } => self.start(out),
             StreamEvent::TextDelta(text) | StreamEvent::RefusalDelta(text) if !text.is_empty() => {
-                self.text(Kind::Text, text, &mut out);
+                self.text(Kind::Text, text, out);
             }
             StreamEvent::ReasoningDelta(text) if !text.is_empty() => {
-                self.text(Kind::Reasoning, text, &mut out);
+                self.text(Kind::Reasoning, text, out);
             }
             StreamEvent::ReasoningSignature(signature) if !signature.is_empty() => {
-                self.seal(ReasoningMetadataOut::Signature(signature), &mut out);
+                self.seal(ReasoningMetadataOut::Signature(signature), out);
             }
             StreamEvent::ReasoningRedacted(data) if !data.is_empty() => {
-                self.start(&mut out);
-                self.close(&mut out);
-                self.seal(ReasoningMetadataOut::RedactedData(data), &mut out);
+                self.start(out);
+                self.close(out);
+                self.seal(ReasoningMetadataOut::RedactedData(data), out);
             }
             StreamEvent::ToolCallStart { index, id, name } => {
-                self.tool_start(*index, id, name, &mut out);
+                self.tool_start(*index, id, name, out);
             }
             StreamEvent::ToolCallDelta { index, arguments } if !arguments.is_empty() => {
-                self.tool_args(*index, arguments, &mut out);
+                self.tool_args(*index, arguments, out);
             }
-            StreamEvent::ToolCallEnd { index } => self.calls.end(*index, &mut out),
+            StreamEvent::ToolCallEnd { index } => self.calls.end(*index, out),
             StreamEvent::Usage(usage) => self.usage = Some(*usage),
             StreamEvent::Finish(reason) => {
-                self.start(&mut out);
-                self.close(&mut out);
-                self.calls.end_all(&mut out);
-                out.push(ChunkOut::FinishStep.encode());
+                self.start(out);
+                self.close(out);
+                self.calls.end_all(out);
+                ChunkOut::FinishStep.write(out);
                 self.finished = Some(*reason);
             }
-            StreamEvent::Error(error) => self.error(error, &mut out),
+            StreamEvent::Error(error) => self.error(error, out),
             // Empty deltas.
             StreamEvent::TextDelta(_)
             | StreamEvent::RefusalDelta(_)
@@ -164,28 +175,24 @@ impl StreamEncoder {
             | StreamEvent::ReasoningRedacted(_)
             | StreamEvent::ToolCallDelta { .. } => {}
         }
-        out
     }
 
-    /// Call once when the core stream has ended: sends `finish` after a `Finish` (with
-    /// the usage known), or an `error` if the stream stopped without finishing, and
-    /// `[DONE]`, unless `[DONE]` is already out.
-    pub fn finish(&mut self) -> Vec<String> {
-        let mut out = Vec::new();
+    /// Sends `finish` after a `Finish` (with the usage known), or an `error` if the
+    /// stream stopped without finishing, and `[DONE]`, unless `[DONE]` is already out.
+    fn finish_into(&mut self, out: &mut FrameBuf) {
         if self.done {
-            return out;
+            return;
         }
         if !self.ended {
             if self.finished.is_some() {
-                self.end(&mut out);
+                self.end(out);
             } else {
                 let error = Error::upstream("the stream ended before the generation finished");
-                self.error(&error, &mut out);
+                self.error(&error, out);
             }
         }
-        out.push(DONE.to_owned());
+        out.frame_str(None, DONE);
         self.done = true;
-        out
     }
 
     /// Whether `[DONE]` has been produced.
@@ -194,34 +201,32 @@ impl StreamEncoder {
     }
 
     /// `start` and `start-step`, once.
-    fn start(&mut self, out: &mut Vec<String>) {
+    fn start(&mut self, out: &mut FrameBuf) {
         if self.started {
             return;
         }
         self.started = true;
-        out.push(
-            ChunkOut::Start {
-                message_id: &self.message_id,
-            }
-            .encode(),
-        );
-        out.push(ChunkOut::StartStep.encode());
+        ChunkOut::Start {
+            message_id: &self.message_id,
+        }
+        .write(out);
+        ChunkOut::StartStep.write(out);
     }
 
-    fn text(&mut self, kind: Kind, delta: &str, out: &mut Vec<String>) {
+    fn text(&mut self, kind: Kind, delta: &str, out: &mut FrameBuf) {
         self.start(out);
         self.open_block(kind, out);
         if let Some(block) = &self.open {
             let id = &block.id;
-            out.push(match kind {
-                Kind::Text => ChunkOut::TextDelta { id, delta }.encode(),
-                Kind::Reasoning => ChunkOut::ReasoningDelta { id, delta }.encode(),
-            });
+            match kind {
+                Kind::Text => ChunkOut::TextDelta { id, delta }.write(out),
+                Kind::Reasoning => ChunkOut::ReasoningDelta { id, delta }.write(out),
+            }
         }
     }
 
     /// Opens a block of `kind` unless one is open, ending the open one of the other kind.
-    fn open_block(&mut self, kind: Kind, out: &mut Vec<String>) {
+    fn open_block(&mut self, kind: Kind, out: &mut FrameBuf) {
         if self.open.as_ref().is_some_and(|block| block.kind == kind) {
             return;
         }
@@ -232,45 +237,43 @@ impl StreamEncoder {
         };
         let id = format!("{prefix}-{}", self.next_block);
         self.next_block = self.next_block.saturating_add(1);
-        out.push(match kind {
-            Kind::Text => ChunkOut::TextStart { id: &id }.encode(),
-            Kind::Reasoning => ChunkOut::ReasoningStart { id: &id }.encode(),
-        });
+        match kind {
+            Kind::Text => ChunkOut::TextStart { id: &id }.write(out),
+            Kind::Reasoning => ChunkOut::ReasoningStart { id: &id }.write(out),
+        }
         self.open = Some(Block { kind, id });
     }
 
     /// Ends the open reasoning part (an empty one when none is open) with `metadata`.
-    fn seal(&mut self, metadata: ReasoningMetadataOut<'_>, out: &mut Vec<String>) {
+    fn seal(&mut self, metadata: ReasoningMetadataOut<'_>, out: &mut FrameBuf) {
         self.start(out);
         self.open_block(Kind::Reasoning, out);
         if let Some(Block { id, .. }) = self.open.take() {
             let provider_metadata = Some(ProviderMetadataOut { rill: metadata });
-            out.push(
-                ChunkOut::ReasoningEnd {
-                    id: &id,
-                    provider_metadata,
-                }
-                .encode(),
-            );
+            ChunkOut::ReasoningEnd {
+                id: &id,
+                provider_metadata,
+            }
+            .write(out);
         }
     }
 
     /// Ends the open text or reasoning block, if any.
-    fn close(&mut self, out: &mut Vec<String>) {
+    fn close(&mut self, out: &mut FrameBuf) {
         if let Some(Block { kind, id }) = self.open.take() {
-            out.push(match kind {
-                Kind::Text => ChunkOut::TextEnd { id: &id }.encode(),
+            match kind {
+                Kind::Text => ChunkOut::TextEnd { id: &id }.write(out),
                 Kind::Reasoning => ChunkOut::ReasoningEnd {
                     id: &id,
                     provider_metadata: None,
                 }
-                .encode(),
-            });
+                .write(out),
+            }
         }
     }
 
     /// `tool-input-start`, once per core index; it ends the open text block.
-    fn tool_start(&mut self, index: u32, id: &str, name: &str, out: &mut Vec<String>) {
+    fn tool_start(&mut self, index: u32, id: &str, name: &str, out: &mut FrameBuf) {
         if self.calls.knows(index) {
             return;
         }
@@ -281,13 +284,13 @@ impl StreamEncoder {
 
     /// A fragment of a call's arguments. A fragment of a call that never started opens
     /// it unnamed.
-    fn tool_args(&mut self, index: u32, arguments: &str, out: &mut Vec<String>) {
+    fn tool_args(&mut self, index: u32, arguments: &str, out: &mut FrameBuf) {
         self.tool_start(index, "", "", out);
         self.calls.args(index, arguments, out);
     }
 
     /// `finish`, with the usage known.
-    fn end(&mut self, out: &mut Vec<String>) {
+    fn end(&mut self, out: &mut FrameBuf) {
         let Some(reason) = self.finished else {
             return;
         };
@@ -298,21 +301,19 @@ impl StreamEncoder {
                 usage: self.usage.as_ref().map(UsageOut::from),
             }),
         };
-        out.push(chunk.encode());
+        chunk.write(out);
         self.ended = true;
     }
 
-    fn error(&mut self, error: &Error, out: &mut Vec<String>) {
+    fn error(&mut self, error: &Error, out: &mut FrameBuf) {
         if error.kind == ErrorKind::Cancelled {
             self.close(out);
-            out.push(ChunkOut::Abort.encode());
+            ChunkOut::Abort.write(out);
         } else {
-            out.push(
-                ChunkOut::Error {
-                    error_text: &error.message,
-                }
-                .encode(),
-            );
+            ChunkOut::Error {
+                error_text: &error.message,
+            }
+            .write(out);
         }
         self.ended = true;
     }
@@ -325,5 +326,15 @@ fn finish_reason(reason: FinishReason) -> &'static str {
         FinishReason::Length => "length",
         FinishReason::ToolCalls => "tool-calls",
         FinishReason::ContentFilter => "content-filter",
+    }
+}
+
+impl EventEncoder for StreamEncoder {
+    fn encode(&mut self, event: &StreamEvent, out: &mut FrameBuf) {
+        self.encode_into(event, out);
+    }
+
+    fn finish(&mut self, out: &mut FrameBuf) {
+        self.finish_into(out);
     }
 }

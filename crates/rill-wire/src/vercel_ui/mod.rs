@@ -30,6 +30,7 @@
 //! `cd crates/rill-wire/tests/vercel_ui && npm ci && node --test`.
 
 mod calls;
+mod client;
 mod convert;
 mod encode;
 mod error;
@@ -38,6 +39,7 @@ mod out;
 mod parse;
 mod request;
 
+pub use client::{Options, VercelUi};
 pub use encode::{DONE, StreamEncoder};
 pub use error::{ERROR_CONTENT_TYPE, error_body};
 pub use parse::{ParsedRequest, parse_request};

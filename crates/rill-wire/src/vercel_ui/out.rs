@@ -3,7 +3,10 @@
 //! the encoder's state: nothing is cloned to write a chunk.
 
 use rill_core::Usage;
+use rill_sse::FrameBuf;
 use serde::Serialize;
+
+use crate::dialect::json_frame;
 use serde_json::Value;
 
 /// One chunk. The `type` tags are the schema's literals.
@@ -134,7 +137,8 @@ impl From<&Usage> for UsageOut {
 const FALLBACK: &str = r#"{"type":"error","errorText":"rill failed to serialise a stream chunk"}"#;
 
 impl ChunkOut<'_> {
-    pub(super) fn encode(&self) -> String {
-        serde_json::to_string(self).unwrap_or_else(|_| FALLBACK.to_owned())
+    /// Writes the chunk as one frame's data.
+    pub(super) fn write(&self, out: &mut FrameBuf) {
+        json_frame(out, None, self, (None, FALLBACK));
     }
 }
