@@ -25,9 +25,9 @@ mod state;
 
 pub use access::{Access, KEY_PREFIX, KeyConfig, KeyDigest, KeyError, hash_key, new_key};
 pub use config::{Config, ConfigError, EngineConfig, ModelConfig, ProviderKind, ServerConfig};
+pub use config::{ModelTimeouts, RetriesConfig, TimeoutsConfig};
 pub use metrics::Metrics;
 pub use models::{BuildError, ModelEntry, ModelRegistry};
-pub use resilience::{ModelTimeouts, RetriesConfig, TimeoutsConfig};
 pub use routes::app;
 pub use session::SessionsConfig;
 pub use shutdown::Shutdown;

@@ -21,6 +21,7 @@ pub struct Metrics {
     streams: Counter,
     stream_events: Counter,
     connections_open: Gauge,
+    replay_bytes: Gauge,
     connections_closed: Family<ReasonLabel, Counter>,
     keys: KeyMetrics,
 }
@@ -110,6 +111,12 @@ impl Default for Metrics {
             "Client connections open now",
             connections_open.clone(),
         );
+        let replay_bytes = Gauge::default();
+        registry.register(
+            "sessions_replay_bytes",
+            "Bytes the session logs held for replay take (running and finished streams; bounded by `sessions.max_replay_bytes`)",
+            replay_bytes.clone(),
+        );
         let connections_closed = Family::<ReasonLabel, Counter>::default();
         registry.register(
             "connections_closed",
@@ -124,6 +131,7 @@ impl Default for Metrics {
             streams,
             stream_events,
             connections_open,
+            replay_bytes,
             connections_closed,
             keys,
         }
@@ -200,6 +208,11 @@ impl Metrics {
     /// The gauge of open client connections.
     pub(crate) fn connections_open(&self) -> Gauge {
         self.connections_open.clone()
+    }
+
+    /// The gauge of the bytes session logs hold.
+    pub(crate) fn replay_bytes(&self) -> Gauge {
+        self.replay_bytes.clone()
     }
 
     /// The server closed or refused a connection, for `reason`.

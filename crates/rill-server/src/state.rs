@@ -6,7 +6,7 @@ use crate::access::{Access, KeyConfig, KeyError};
 use crate::config::ServerConfig;
 use crate::metrics::Metrics;
 use crate::models::ModelRegistry;
-use crate::session::{Hub, SessionsConfig};
+use crate::session::{Hub, MemoryStore, SessionsConfig};
 use crate::shutdown::Shutdown;
 
 #[derive(Clone)]
@@ -24,8 +24,8 @@ impl AppState {
     /// With the default `[sessions]` settings.
     pub fn new(server: ServerConfig, models: ModelRegistry) -> Self {
         let shutdown = Shutdown::default();
-        let sessions = Hub::new(SessionsConfig::default(), shutdown.abort_token().clone());
         let metrics = Metrics::default();
+        let sessions = hub(SessionsConfig::default(), &shutdown, &metrics);
         let cap = server.max_concurrent_generations;
         let access = Access::without_keys(cap, metrics.clone());
         Self {
@@ -33,7 +33,7 @@ impl AppState {
             server: Arc::new(server),
             shutdown,
             metrics,
-            sessions: Arc::new(sessions),
+            sessions,
             access: Arc::new(access),
         }
     }
@@ -41,7 +41,7 @@ impl AppState {
     /// With these `[sessions]` settings (before any stream started).
     #[must_use]
     pub fn with_sessions(mut self, config: SessionsConfig) -> Self {
-        self.sessions = Arc::new(Hub::new(config, self.shutdown.abort_token().clone()));
+        self.sessions = hub(config, &self.shutdown, &self.metrics);
         self
     }
 
@@ -52,4 +52,15 @@ impl AppState {
         self.access = Arc::new(Access::new(keys, cap, self.metrics.clone())?);
         Ok(self)
     }
+}
+
+/// Sessions kept in this process's memory, within `config`'s bounds.
+fn hub(config: SessionsConfig, shutdown: &Shutdown, metrics: &Metrics) -> Arc<Hub> {
+    let store = MemoryStore::new(
+        config.max_finished,
+        config.max_replay_bytes,
+        metrics.replay_bytes(),
+    );
+    let abort = shutdown.abort_token().clone();
+    Arc::new(Hub::new(config, Arc::new(store), abort))
 }

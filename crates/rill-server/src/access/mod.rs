@@ -15,7 +15,6 @@
 
 mod admission;
 mod estimate;
-mod key;
 pub mod site;
 mod window;
 
@@ -28,10 +27,8 @@ use rill_core::{Error, ErrorKind, Provider};
 use subtle::{ConditionallySelectable, ConstantTimeEq};
 use tokio::time::Instant;
 
-pub use admission::{Admission, Admitted};
-pub use key::{
-    KEY_PREFIX, KeyConfig, KeyDigest, KeyError, hash_key, new_key, validate, validate_models,
-};
+pub use crate::config::{KEY_PREFIX, KeyConfig, KeyDigest, KeyError, hash_key, new_key};
+pub use admission::Admission;
 
 use crate::metrics::Metrics;
 use crate::models::ModelRegistry;
@@ -141,7 +138,7 @@ impl Access {
         max_concurrent_generations: Option<NonZeroU32>,
         metrics: Metrics,
     ) -> Result<Self, KeyError> {
-        validate(&keys)?;
+        crate::config::validate_keys(&keys)?;
         let mut access = Self::without_keys(max_concurrent_generations, metrics);
         for config in keys {
             access.metrics.register_key(&config.name);

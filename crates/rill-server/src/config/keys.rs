@@ -49,7 +49,7 @@ impl KeyConfig {
 
 /// A key's SHA-256, read from and written as 64 hex digits.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct KeyDigest(pub(super) [u8; 32]);
+pub struct KeyDigest(pub(crate) [u8; 32]);
 
 /// The digest of `key`, as `[[keys]]` stores it. Leading and trailing whitespace is not
 /// part of a key (a pasted key often ends with a newline).

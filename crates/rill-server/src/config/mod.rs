@@ -1,4 +1,7 @@
-//! `rill.toml`, environment overrides and defaults.
+//! `rill.toml`, environment overrides and defaults: every schema type and its checks.
+//!
+//! A leaf: nothing here imports what is built from the config (the model registry, the
+//! resilient chains, the key table); those modules import it.
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -9,9 +12,14 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use rill_providers::ScriptConfig;
 use serde::{Deserialize, Serialize};
 
-use crate::access::{KeyConfig, KeyError};
-use crate::resilience::{ModelTimeouts, RetriesConfig, TimeoutsConfig};
-use crate::session::SessionsConfig;
+mod keys;
+mod resilience;
+mod sessions;
+
+pub(crate) use keys::validate as validate_keys;
+pub use keys::{KEY_PREFIX, KeyConfig, KeyDigest, KeyError, hash_key, new_key};
+pub use resilience::{ModelTimeouts, RetriesConfig, TimeoutsConfig};
+pub use sessions::SessionsConfig;
 
 /// The whole configuration. Every key has a default, so no file is needed at all.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
@@ -340,9 +348,9 @@ impl Config {
                 });
             }
         }
-        crate::access::validate(&self.keys)?;
+        keys::validate(&self.keys)?;
         let models = self.effective_models();
-        crate::access::validate_models(&self.keys, |name| models.iter().any(|m| m.name == name))?;
+        keys::validate_models(&self.keys, |name| models.iter().any(|m| m.name == name))?;
         let mut seen = std::collections::HashSet::new();
         for model in &self.models {
             if !seen.insert(model.name.as_str()) {
@@ -371,7 +379,7 @@ impl Config {
                 }
             }
         }
-        crate::resilience::validate(self)
+        resilience::validate(self)
     }
 
     /// The configured models, or the built-in default when none are.

@@ -102,6 +102,7 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
     let metrics = state.metrics.clone();
     let registry = Registry::new(limits.max_connections, metrics.connections_open());
     let drain = state.shutdown.drained();
+    let sessions = std::sync::Arc::clone(&state.sessions);
     let router = crate::routes::app(state);
     let tracker = TaskTracker::new();
     let closing = CancellationToken::new();
@@ -148,6 +149,7 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
     closing.cancel();
     tracker.close();
     tracker.wait().await;
+    sessions.close().await;
     Ok(())
 }
 

@@ -1,55 +1,57 @@
 //! The route table: every route rill serves, in one place.
 
 mod body;
-mod chat;
-mod common;
-mod messages;
+mod generate;
 mod meta;
 mod params;
 mod redact;
-mod responses;
 mod streams;
 mod ui;
-mod ui_chat;
 
 use std::net::SocketAddr;
 
 use axum::Router;
 use axum::extract::connect_info::MockConnectInfo;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
+use axum::handler::Handler;
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, any, get, post};
 use rill_core::{Error, ErrorKind};
+use rill_wire::{AnthropicMessages, ClientDialect, Dialect, OpenAiChat, OpenAiResponses, VercelUi};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 
 use crate::access::{self, Caller};
-use crate::error::{ApiError, Dialect};
+use crate::error::ApiError;
 use crate::state::AppState;
 
 pub fn app(state: AppState) -> Router {
     let body_limit = state.server.max_body_bytes;
-    let router = Router::new()
-        .route("/v1/chat/completions", post(chat::completions))
-        .route("/v1/messages", post(messages::create))
-        .route("/v1/responses", post(responses::create))
-        .route("/v1/responses/{id}", get(streams::resume_response))
-        .route("/v1/streams/{id}", get(streams::resume))
-        .route("/v1/streams/{id}/cancel", post(streams::cancel))
-        .route("/api/chat", post(ui_chat::chat))
-        .route("/v1/models", get(meta::list_models))
-        .route("/v1/models/{*id}", get(meta::get_model))
-        .route("/health", get(meta::health))
-        .route("/metrics", get(meta::metrics))
-        .route("/", get(ui::index))
-        .route("/rill-client.js", get(ui::asset))
-        .route("/assets/{*path}", get(ui::asset))
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(body_limit))
-        .layer(middleware::from_fn_with_state(state.clone(), guard));
+    let openai = |route| guarded(&state, OpenAiChat::DIALECT, route);
+    // The only place a path meets a dialect: a dialect is a `ClientDialect` in
+    // `rill-wire` and a line here.
+    let router = Router::new();
+    let router = dialect::<OpenAiChat>(router, &state, "/v1/chat/completions");
+    let router = dialect::<AnthropicMessages>(router, &state, "/v1/messages");
+    let router = dialect::<OpenAiResponses>(router, &state, "/v1/responses");
+    let router = dialect::<VercelUi>(router, &state, "/api/chat");
+    let router = router
+        .route("/v1/streams/{id}", openai(get(streams::resume)))
+        .route("/v1/streams/{id}/cancel", openai(post(streams::cancel)))
+        .route("/v1/models", openai(get(meta::list_models)))
+        .route("/v1/models/{*id}", openai(get(meta::get_model)))
+        .route("/health", openai(get(meta::health)))
+        .route("/metrics", openai(get(meta::metrics)))
+        .route("/", openai(get(ui::index)))
+        .route("/rill-client.js", openai(get(ui::asset)))
+        .route("/assets/{*path}", openai(get(ui::asset)))
+        .fallback(not_found.layer(middleware::from_fn_with_state(
+            guard_with(&state, OpenAiChat::DIALECT),
+            guard,
+        )))
+        .layer(DefaultBodyLimit::max(body_limit));
     let router = match cors(&state.server.cors_origins) {
         Some(cors) => router.layer(cors),
         None => router,
@@ -95,22 +97,80 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
             HeaderName::from_static("x-api-key"),
             HeaderName::from_static("anthropic-version"),
             HeaderName::from_static("last-event-id"),
-            HeaderName::from_static(common::RESUMABLE_HEADER),
+            HeaderName::from_static(generate::RESUMABLE_HEADER),
         ])
         .expose_headers([
             header::RETRY_AFTER,
             HeaderName::from_static("x-vercel-ai-ui-message-stream"),
             crate::sse::STREAM_ID_HEADER,
-            common::SERVED_BY_HEADER,
+            generate::SERVED_BY_HEADER,
         ])
         .max_age(std::time::Duration::from_secs(600));
     Some(layer)
 }
 
+/// Serves dialect `D` at `path`: its generation route, its own resume route if it has
+/// one, and errors in its shape for anything else under `path`.
+fn dialect<D: ClientDialect>(
+    router: Router<AppState>,
+    state: &AppState,
+    path: &str,
+) -> Router<AppState> {
+    let guarded = |route| guarded(state, D::DIALECT, route);
+    let router = router.route(path, guarded(post(generate::generate::<D>)));
+    // Paths under the route are the dialect's too (a path parameter and a catch-all
+    // cannot share a level, so under the resume route's when it has one).
+    let (router, under) = match D::RESUME {
+        Some(resume) => {
+            let resume_route = guarded(get(streams::resume_in::<D>));
+            (router.route(resume.path, resume_route), resume.path)
+        }
+        None => (router, path),
+    };
+    let guard = middleware::from_fn_with_state(guard_with(state, D::DIALECT), guard);
+    router.route(&format!("{under}/{{*rest}}"), any(not_found).layer(guard))
+}
+
+/// `route` behind the guard, its errors (a wrong method, a refused peer) in `dialect`.
+fn guarded(
+    state: &AppState,
+    dialect: Dialect,
+    route: MethodRouter<AppState>,
+) -> MethodRouter<AppState> {
+    route
+        .fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(
+            guard_with(state, dialect),
+            guard,
+        ))
+}
+
+#[derive(Clone)]
+struct Guard {
+    state: AppState,
+    dialect: Dialect,
+}
+
+fn guard_with(state: &AppState, dialect: Dialect) -> Guard {
+    Guard {
+        state: state.clone(),
+        dialect,
+    }
+}
+
+/// The dialect the route's guard named.
+fn dialect_of(request: &Request) -> Dialect {
+    request
+        .extensions()
+        .get::<Dialect>()
+        .copied()
+        .unwrap_or(OpenAiChat::DIALECT)
+}
+
 async fn not_found(request: Request) -> ApiError {
     let path = request.uri().path().to_owned();
     ApiError::new(
-        Dialect::of_path(&path),
+        dialect_of(&request),
         Error::new(ErrorKind::NotFound, format!("there is no route `{path}`")),
     )
 }
@@ -118,7 +178,7 @@ async fn not_found(request: Request) -> ApiError {
 async fn method_not_allowed(request: Request) -> ApiError {
     let (method, path) = (request.method().clone(), request.uri().path().to_owned());
     ApiError::new(
-        Dialect::of_path(&path),
+        dialect_of(&request),
         Error::new(
             ErrorKind::MethodNotAllowed,
             format!("`{method}` is not allowed on `{path}`"),
@@ -132,7 +192,9 @@ async fn method_not_allowed(request: Request) -> ApiError {
 /// rill cannot tell clients apart, so only loopback peers are served unless
 /// `allow_remote`: anything else could use its providers as an open relay; and only
 /// requests that no other web site made (`access::site`).
-async fn guard(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+async fn guard(State(guard): State<Guard>, mut request: Request, next: Next) -> Response {
+    let Guard { state, dialect } = guard;
+    request.extensions_mut().insert(dialect);
     if state.access.has_keys() {
         let path = request.uri().path();
         if access::is_public(path) {
@@ -145,7 +207,7 @@ async fn guard(State(state): State<AppState>, mut request: Request, next: Next) 
                 next.run(request).await
             }
             Err(error) => {
-                let mut response = ApiError::new(Dialect::of_path(path), error).into_response();
+                let mut response = ApiError::new(dialect, error).into_response();
                 response
                     .headers_mut()
                     .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
@@ -155,7 +217,7 @@ async fn guard(State(state): State<AppState>, mut request: Request, next: Next) 
     }
     request.extensions_mut().insert(Caller::default());
     let path = request.uri().path();
-    let refuse = |error| ApiError::new(Dialect::of_path(path), error).into_response();
+    let refuse = |error| ApiError::new(dialect, error).into_response();
     if !state.server.allow_remote && !peer_is_loopback(&request) {
         return refuse(Error::new(
             ErrorKind::Permission,

@@ -9,12 +9,13 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
-use rill_core::Error;
+use rill_core::{Error, ErrorKind};
+use rill_wire::{ClientDialect, Dialect, OpenAiChat};
 
 use super::params::{self, Query};
 use crate::access::Caller;
-use crate::error::{ApiError, Dialect};
-use crate::session::{Session, Status};
+use crate::error::ApiError;
+use crate::session::{Found, SessionLog, Status, not_found};
 use crate::sse;
 use crate::state::AppState;
 
@@ -32,10 +33,10 @@ pub async fn resume(
         Ok(id) => id,
         Err(error) => return ApiError::openai(error).into_response(),
     };
-    let session = match session(&state, &caller, &id) {
-        Ok(session) => session,
+    let log = match find(&state, &caller, &id) {
+        Ok(log) => log,
         // An expired stream's 410 speaks the dialect the stream spoke.
-        Err((dialect, error)) => return ApiError::new(dialect, error).into_response(),
+        Err(refused) => return ApiError::new(refused.0, refused.1).into_response(),
     };
     let after = Query::parse(query.as_deref(), &["after"]).and_then(|query| {
         match headers.get("last-event-id") {
@@ -46,10 +47,11 @@ pub async fn resume(
             None => query.frame("after"),
         }
     });
+    let dialect = log.meta().dialect;
     let admitted = after.and_then(|after| state.access.admit_replay(&caller).map(|()| after));
     match admitted {
-        Ok(after) => sse::response(state.sessions.subscribe(&session, after)),
-        Err(error) => ApiError::new(session.dialect(), error).into_response(),
+        Ok(after) => sse::response(state.sessions.subscribe(log, after)),
+        Err(error) => ApiError::new(dialect, error).into_response(),
     }
 }
 
@@ -62,19 +64,18 @@ pub async fn cancel(
     id: Result<Path<String>, PathRejection>,
 ) -> Response {
     let found = params::path(id).and_then(|id| {
-        session(&state, &caller, &id)
-            .map(|session| (id, session))
-            .map_err(|(_, e)| e)
+        find(&state, &caller, &id)
+            .map(|log| (id, log))
+            .map_err(|refused| refused.1)
     });
-    let (id, session) = match found {
+    let (id, log) = match found {
         Ok(found) => found,
         Err(error) => return ApiError::openai(error).into_response(),
     };
-    let status = match session.status() {
+    let status = match state.sessions.cancel(log.as_ref()) {
         Status::Running => "cancelled",
         Status::Done => "done",
     };
-    session.cancel();
     let body = serde_json::json!({"id": id, "object": "stream", "status": status});
     (
         [(header::CONTENT_TYPE, "application/json")],
@@ -83,61 +84,65 @@ pub async fn cancel(
         .into_response()
 }
 
-/// `GET /v1/responses/{id}?stream=true&starting_after=N`: the events after sequence
-/// number `N` of a Responses stream (its sequence numbers are rill's frame ids).
-pub async fn resume_response(
+/// A dialect's own resume route (`D::RESUME`), such as Responses'
+/// `GET /v1/responses/{id}?stream=true&starting_after=N`: the frames after the one the
+/// query names, of a stream of that dialect.
+pub async fn resume_in<D: ClientDialect>(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     id: Result<Path<String>, PathRejection>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    match response_stream(&state, &caller, id, query.as_deref()) {
+    match resume_stream::<D>(&state, &caller, id, query.as_deref()) {
         Ok(response) => response,
-        Err(error) => ApiError::new(Dialect::OpenAiResponses, error).into_response(),
+        Err(error) => ApiError::new(D::DIALECT, error).into_response(),
     }
 }
 
-fn response_stream(
+fn resume_stream<D: ClientDialect>(
     state: &AppState,
     caller: &Caller,
     id: Result<Path<String>, PathRejection>,
     query: Option<&str>,
 ) -> Result<Response, Error> {
     let id = params::path(id)?;
-    let query = Query::parse(query, &["stream", "starting_after"])?;
-    if query.boolean("stream")? != Some(true) {
-        return Err(Error::invalid_request(
-            "rill keeps no responses: only `stream=true` resumes a response's stream",
-        )
-        .with_param("stream"));
-    }
-    let after = query.frame("starting_after")?;
-    let session = session(state, caller, &id).map_err(|(_, error)| error)?;
-    if session.dialect() != Dialect::OpenAiResponses {
+    let resume = D::RESUME.ok_or_else(|| Error::internal("the dialect has no resume form"))?;
+    let after = (resume.after)(query)?;
+    let log = find(state, caller, &id).map_err(|refused| refused.1)?;
+    if log.meta().dialect != D::DIALECT {
         return Err(Error::new(
-            rill_core::ErrorKind::NotFound,
-            format!("there is no response `{id}`"),
+            ErrorKind::NotFound,
+            format!("there is no stream `{id}`"),
         ));
     }
     state.access.admit_replay(caller)?;
-    Ok(sse::response(state.sessions.subscribe(&session, after)))
+    Ok(sse::response(state.sessions.subscribe(log, after)))
 }
 
-/// The stream `id`, if `caller` started it. Another key's stream gets the answer an
-/// unknown id gets: a key cannot even learn that another's stream exists.
-fn session(state: &AppState, caller: &Caller, id: &str) -> Result<Arc<Session>, (Dialect, Error)> {
-    let session = state.sessions.get(id)?;
-    if caller.owns(session.owner()) {
-        return Ok(session);
+/// The stream `id`, if `caller` started it. Another key's stream, expired or not, gets
+/// the answer an unknown id gets: a key cannot even learn that another's stream exists.
+fn find(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> Result<Arc<dyn SessionLog>, Box<(Dialect, Error)>> {
+    match state.sessions.find(id) {
+        Found::Live(log) if caller.owns(log.meta().owner.as_deref()) => Ok(log),
+        Found::Gone { dialect, owner } if caller.owns(owner.as_deref()) => {
+            let message = format!(
+                "the stream `{id}` has expired: streams can be resumed for {} s after they end",
+                state.sessions.config().ttl_secs
+            );
+            Err(Box::new((dialect, Error::new(ErrorKind::Gone, message))))
+        }
+        Found::Unknown => Err(Box::new((OpenAiChat::DIALECT, not_found(id)))),
+        Found::Live(_) | Found::Gone { .. } => {
+            tracing::info!(
+                id,
+                key = caller.name().unwrap_or_default(),
+                "refused another key's stream"
+            );
+            Err(Box::new((OpenAiChat::DIALECT, not_found(id))))
+        }
     }
-    tracing::info!(
-        id,
-        key = caller.name().unwrap_or_default(),
-        "refused another key's stream"
-    );
-    let message = format!("there is no stream `{id}`");
-    Err((
-        Dialect::OpenAiChat,
-        Error::new(rill_core::ErrorKind::NotFound, message),
-    ))
 }

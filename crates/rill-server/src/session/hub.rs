@@ -1,44 +1,55 @@
-//! Every session of this server, by id, and the ids whose replay window has passed.
+//! Every session of this server: the store of their logs, the generations running here,
+//! the reaper that ends replay windows, and every task the sessions spawn.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use rill_core::{Error, ErrorKind, EventStream};
+use tokio::sync::Notify;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use super::SessionsConfig;
-use super::generation::{Session, Spec};
+use super::run::{Run, cancelled};
+use super::store::{Found, Meta, SessionLog, SessionStore, Status};
 use super::subscribe::Subscription;
-use crate::error::Dialect;
-
-/// How many expired ids are remembered (to answer 410 rather than 404); the oldest are
-/// forgotten first. About 50 bytes each.
-const GONE_CAPACITY: usize = 100_000;
 
 pub struct Hub {
     config: SessionsConfig,
     /// Shutdown's abort token: ends every running generation.
     abort: CancellationToken,
-    inner: Mutex<Inner>,
-}
-
-#[derive(Default)]
-struct Inner {
-    live: HashMap<String, Arc<Session>>,
-    /// Finished sessions still live, oldest first (some may have expired already).
-    finished: VecDeque<String>,
-    /// Expired ids, with the dialect their errors speak.
-    gone: HashMap<String, Dialect>,
-    gone_order: VecDeque<String>,
+    store: Arc<dyn SessionStore>,
+    running: Mutex<HashMap<String, Arc<Run>>>,
+    reaper: Arc<Reaper>,
+    reaper_started: AtomicBool,
+    /// Ends the reaper: at shutdown's abort, or once the server has closed its
+    /// connections (a log nobody can read any more need not expire).
+    closing: CancellationToken,
+    tasks: TaskTracker,
 }
 
 impl Hub {
-    pub fn new(config: SessionsConfig, abort: CancellationToken) -> Self {
+    pub fn new(
+        config: SessionsConfig,
+        store: Arc<dyn SessionStore>,
+        abort: CancellationToken,
+    ) -> Self {
         Self {
             config,
+            closing: abort.child_token(),
             abort,
-            inner: Mutex::new(Inner::default()),
+            reaper: Arc::new(Reaper {
+                store: Arc::clone(&store),
+                expiries: Mutex::default(),
+                wake: Notify::new(),
+            }),
+            store,
+            running: Mutex::default(),
+            reaper_started: AtomicBool::new(false),
+            tasks: TaskTracker::new(),
         }
     }
 
@@ -46,91 +57,168 @@ impl Hub {
         &self.config
     }
 
-    /// Starts a session that pulls `stream` on a task of its own, and subscribes the
-    /// response that asked for it.
-    pub fn start(self: &Arc<Self>, spec: Spec, stream: EventStream) -> Subscription {
-        let session = Session::new(spec);
-        let id = session.id().to_owned();
-        self.lock().live.insert(id.clone(), Arc::clone(&session));
-        let subscription = self.subscribe(&session, None);
-        let hub = Arc::clone(self);
-        let ttl = Duration::from_secs(self.config.ttl_secs);
-        tokio::spawn(async move {
-            let abort = hub.abort.clone();
-            session.drive(stream, abort).await;
-            hub.finished(&id);
-            // The replay window.
-            tokio::time::sleep(ttl).await;
-            hub.expire(&id);
-        });
-        subscription
+    /// Every task the sessions run (drivers, grace periods, the reaper): shutdown waits
+    /// for them.
+    pub fn tasks(&self) -> &TaskTracker {
+        &self.tasks
     }
 
-    /// The session `id`: 404 if this server never had it, 410 once its replay window has
-    /// passed.
-    pub fn get(&self, id: &str) -> Result<Arc<Session>, (Dialect, Error)> {
-        let inner = self.lock();
-        if let Some(session) = inner.live.get(id) {
-            return Ok(Arc::clone(session));
+    /// Waits for every task the sessions run, once the server takes no more requests:
+    /// drivers end with their generations (at the latest at shutdown's abort).
+    pub async fn close(&self) {
+        self.closing.cancel();
+        self.tasks.close();
+        self.tasks.wait().await;
+    }
+
+    pub(super) fn abort_token(&self) -> &CancellationToken {
+        &self.abort
+    }
+
+    /// The bytes the store's logs take.
+    pub fn bytes(&self) -> u64 {
+        self.store.bytes()
+    }
+
+    /// Opens a log for `stream`'s generation and subscribes the response that asked for
+    /// it; that response pulls the stream itself while it is the only reader.
+    pub fn start(
+        self: &Arc<Self>,
+        meta: Meta,
+        resumable: bool,
+        stream: EventStream,
+    ) -> Subscription {
+        let log = self.store.open(meta);
+        let run = Arc::new(Run::new(Arc::clone(&log), stream, resumable));
+        let id = log.meta().id.clone();
+        lock(&self.running).insert(id, Arc::clone(&run));
+        run.subscribed();
+        Subscription::new(Arc::clone(self), log, Some(run), None)
+    }
+
+    /// The log of stream `id`.
+    pub fn find(&self, id: &str) -> Found {
+        self.store.find(id)
+    }
+
+    /// A new reader of `log`: its frames after frame number `after` (all of them for
+    /// `None`). A second reader of a running generation moves it to a driver task.
+    pub fn subscribe(
+        self: &Arc<Self>,
+        log: Arc<dyn SessionLog>,
+        after: Option<u64>,
+    ) -> Subscription {
+        let run = lock(&self.running).get(&log.meta().id).cloned();
+        if let Some(run) = &run
+            && run.subscribed() > 1
+        {
+            run.hand_off(self);
         }
-        if let Some(dialect) = inner.gone.get(id) {
-            let message = format!(
-                "the stream `{id}` has expired: streams can be resumed for {} s after they end",
-                self.config.ttl_secs
-            );
-            return Err((*dialect, Error::new(ErrorKind::Gone, message)));
+        Subscription::new(Arc::clone(self), log, run, after)
+    }
+
+    /// Cancels stream `id`'s generation at once, if it still runs here; returns whether it
+    /// was running.
+    pub fn cancel(&self, log: &dyn SessionLog) -> Status {
+        let status = log.status();
+        log.cancel();
+        let run = lock(&self.running).get(&log.meta().id).cloned();
+        if let Some(run) = run {
+            run.stop(self, cancelled());
         }
-        let message = format!("there is no stream `{id}`");
-        Err((
-            Dialect::OpenAiChat,
-            Error::new(ErrorKind::NotFound, message),
-        ))
+        status
     }
 
-    /// A new subscriber of `session`: its frames after frame number `after` (all of them
-    /// for `None`).
-    pub fn subscribe(&self, session: &Arc<Session>, after: Option<u64>) -> Subscription {
-        Subscription::new(
-            Arc::clone(session),
-            after,
-            Duration::from_secs(self.config.heartbeat_secs),
-            Duration::from_secs(self.config.grace_secs),
-        )
-    }
-
-    /// `id` finished: the oldest finished sessions past `max_finished` expire now.
-    fn finished(&self, id: &str) {
-        let mut inner = self.lock();
-        inner.finished.push_back(id.to_owned());
-        while inner.finished.len() > self.config.max_finished {
-            if let Some(old) = inner.finished.pop_front() {
-                Self::expire_locked(&mut inner, &old);
-            }
-        }
-    }
-
-    fn expire(&self, id: &str) {
-        let mut inner = self.lock();
-        if let Some(at) = inner.finished.iter().position(|f| f == id) {
-            inner.finished.remove(at);
-        }
-        Self::expire_locked(&mut inner, id);
-    }
-
-    fn expire_locked(inner: &mut Inner, id: &str) {
-        let Some(session) = inner.live.remove(id) else {
+    /// A reader left. The last one leaving a running generation cancels it, at once or,
+    /// for a resumable one, after the grace period unless another subscribed by then.
+    pub(super) fn unsubscribed(self: &Arc<Self>, run: &Arc<Run>) {
+        if run.unsubscribed() != 0 || run.log.status() == Status::Done {
             return;
-        };
-        inner.gone.insert(id.to_owned(), session.dialect());
-        inner.gone_order.push_back(id.to_owned());
-        while inner.gone_order.len() > GONE_CAPACITY {
-            if let Some(old) = inner.gone_order.pop_front() {
-                inner.gone.remove(&old);
+        }
+        if !run.resumable {
+            tracing::info!(id = %run.id(), "client disconnected; generation cancelled");
+            run.stop(self, cancelled());
+            return;
+        }
+        run.hand_off(self);
+        let (hub, run) = (Arc::clone(self), Arc::clone(run));
+        let grace = Duration::from_secs(self.config.grace_secs);
+        self.tasks.spawn(async move {
+            tokio::select! {
+                () = tokio::time::sleep(grace) => {}
+                // The abort ends the generation itself.
+                () = hub.abort.cancelled() => return,
+            }
+            if run.subscribers() == 0 && run.log.status() == Status::Running {
+                tracing::info!(id = %run.id(), "no client came back; generation cancelled");
+                run.stop(&hub, cancelled());
+            }
+        });
+    }
+
+    /// `run`'s log is complete: it stays for its replay window, and while the store's
+    /// bounds keep it.
+    pub(super) fn finished(&self, run: &Run) {
+        let id = run.id();
+        lock(&self.running).remove(id);
+        self.store.finished(id);
+        let due = Instant::now() + Duration::from_secs(self.config.ttl_secs);
+        let mut expiries = lock(&self.reaper.expiries);
+        expiries.push_back((due, id.to_owned()));
+        // The reaper sleeps until its front is due; only a first entry is news to it.
+        if expiries.len() == 1 {
+            self.reaper.wake.notify_one();
+        }
+        drop(expiries);
+        if !self.reaper_started.swap(true, Ordering::SeqCst) {
+            let (reaper, closing) = (Arc::clone(&self.reaper), self.closing.clone());
+            self.tasks.spawn(reaper.run(closing));
+        }
+    }
+}
+
+/// Ends replay windows: one task for every log, not a timer each.
+struct Reaper {
+    store: Arc<dyn SessionStore>,
+    /// Finished logs in finishing order, each with the end of its replay window. The
+    /// window is the same for all, so this is a delay queue: its front is due first.
+    expiries: Mutex<VecDeque<(Instant, String)>>,
+    wake: Notify,
+}
+
+impl Reaper {
+    async fn run(self: Arc<Self>, closing: CancellationToken) {
+        loop {
+            let next = {
+                let mut expiries = lock(&self.expiries);
+                let now = Instant::now();
+                while let Some((_, id)) = expiries.front().filter(|(due, _)| *due <= now) {
+                    self.store.expire(id);
+                    expiries.pop_front();
+                }
+                expiries.front().map(|(due, _)| *due)
+            };
+            let sleep = async {
+                match next {
+                    Some(due) => tokio::time::sleep_until(due).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                () = closing.cancelled() => return,
+                () = self.wake.notified() => {}
+                () = sleep => {}
             }
         }
     }
+}
 
-    fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
-    }
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// 410 for an expired stream, to the key that started it; 404 to anyone else, as for an
+/// id that never existed: a key cannot even learn that another's stream exists.
+pub fn not_found(id: &str) -> Error {
+    Error::new(ErrorKind::NotFound, format!("there is no stream `{id}`"))
 }

@@ -2,142 +2,165 @@
 //! encoder, each frame numbered, heartbeats while nothing happens.
 
 use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use rill_sse::Frame;
-use tokio::sync::watch;
+use futures_util::Stream;
+use rill_sse::FrameBuf;
+use rill_wire::EventEncoder;
 use tokio::time::{Instant, Sleep};
+use tokio_util::sync::WaitForCancellationFutureOwned;
 
-use super::generation::{Session, Status};
-use crate::sse::{DialectEncoder, Payload};
+use super::hub::Hub;
+use super::run::{Pulled, Run, abort_future};
+use super::store::{SessionLog, Status};
 
-/// The body of one SSE response. Dropping it (the client went away) unsubscribes.
+/// Past this many bytes of frames a chunk goes out without waiting for more.
+const CHUNK_BYTES: usize = 16 * 1024;
+
+/// The body of one SSE response: a stream of chunks, each the frames that were ready.
+/// Dropping it (the client went away) unsubscribes.
 pub struct Subscription {
-    session: Arc<Session>,
-    encoder: Box<dyn DialectEncoder>,
-    changed: watch::Receiver<u64>,
+    hub: Arc<Hub>,
+    log: Arc<dyn SessionLog>,
+    /// The generation, while it runs on this server.
+    run: Option<Arc<Run>>,
+    encoder: Box<dyn EventEncoder>,
+    /// Reused for every chunk; leaves out the frames a resuming client has.
+    frames: FrameBuf,
     /// The next log event to encode.
     cursor: usize,
-    /// The number the next frame gets.
-    frame: u64,
-    /// Frames numbered up to this one were sent before (a resume): encoded again, to
-    /// bring the encoder to the same state, but not sent.
-    skip_through: Option<u64>,
     heartbeat: Duration,
     /// Fires `heartbeat` after the last chunk sent. It is re-armed only when it fires
     /// early (a chunk went out meanwhile), not on every chunk: with thousands of streams
     /// a timer reset per event would cost more than the events themselves.
-    idle: std::pin::Pin<Box<Sleep>>,
+    idle: Pin<Box<Sleep>>,
     last_sent: Instant,
-    grace: Duration,
+    /// Shutdown's abort, while this reader pulls the stream itself.
+    abort: Option<Pin<Box<WaitForCancellationFutureOwned>>>,
     /// The encoder's closing frames were made: nothing more comes.
     closed: bool,
-    payloads: Vec<Payload>,
 }
 
 impl Subscription {
     pub(super) fn new(
-        session: Arc<Session>,
+        hub: Arc<Hub>,
+        log: Arc<dyn SessionLog>,
+        run: Option<Arc<Run>>,
         after: Option<u64>,
-        heartbeat: Duration,
-        grace: Duration,
     ) -> Self {
-        session.subscribed();
+        let heartbeat = Duration::from_secs(hub.config().heartbeat_secs);
+        let abort = run.as_ref().map(|_| abort_future(hub.abort_token()));
         Self {
-            encoder: session.encoder(),
-            changed: session.watch(),
-            session,
+            encoder: (log.meta().encoder)(),
+            hub,
+            log,
+            run,
+            frames: FrameBuf::resuming_after(after),
             cursor: 0,
-            frame: 0,
-            skip_through: after,
             heartbeat,
             idle: Box::pin(tokio::time::sleep(heartbeat)),
             last_sent: Instant::now(),
-            grace,
+            abort,
             closed: false,
-            payloads: Vec::new(),
         }
     }
 
-    pub fn session(&self) -> &Arc<Session> {
-        &self.session
+    pub fn log(&self) -> &Arc<dyn SessionLog> {
+        &self.log
     }
 
-    /// The response body: one chunk per batch of frames, written as soon as it exists.
-    pub fn into_body(self) -> impl futures_util::Stream<Item = Result<Bytes, Infallible>> {
-        futures_util::stream::unfold(self, Self::next_chunk)
+    /// Encodes the log's events from the cursor on; `follow` is woken at its next change
+    /// if there were none.
+    fn drain(&mut self, follow: Option<&std::task::Waker>) {
+        if self.closed {
+            return;
+        }
+        let (encoder, frames) = (&mut self.encoder, &mut self.frames);
+        let (read, status) = self.log.read(
+            self.cursor,
+            &mut |event| encoder.encode(event, frames),
+            follow,
+        );
+        self.cursor += read;
+        if status == Status::Done {
+            self.encoder.finish(&mut self.frames);
+            self.closed = true;
+        }
     }
 
-    async fn next_chunk(mut self) -> Option<(Result<Bytes, Infallible>, Self)> {
+    fn chunk(&mut self) -> Poll<Option<Result<Bytes, Infallible>>> {
+        self.last_sent = Instant::now();
+        Poll::Ready(Some(Ok(self.frames.take())))
+    }
+
+    /// The closing frames, then the end of the body.
+    fn last_chunk(&mut self) -> Poll<Option<Result<Bytes, Infallible>>> {
+        if self.frames.is_empty() {
+            Poll::Ready(None)
+        } else {
+            self.chunk()
+        }
+    }
+}
+
+impl Stream for Subscription {
+    type Item = Result<Bytes, Infallible>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
         loop {
-            if self.closed {
-                return None;
+            this.drain(None);
+            if this.closed {
+                return this.last_chunk();
             }
-            // Mark what is about to be read as seen, so a change after it wakes us.
-            self.changed.borrow_and_update();
-            let (encoder, payloads) = (&mut self.encoder, &mut self.payloads);
-            let (read, status) = self
-                .session
-                .read(self.cursor, |event| encoder.encode(event, payloads));
-            self.cursor += read;
-            if status == Status::Done {
-                self.encoder.finish(&mut self.payloads);
-                self.closed = true;
-            }
-            let chunk = self.frames();
-            if !chunk.is_empty() {
-                self.last_sent = Instant::now();
-                return Some((Ok(Bytes::from(chunk)), self));
-            }
-            if self.closed {
-                return None;
-            }
-            tokio::select! {
-                changed = self.changed.changed() => {
-                    // The session outlives its subscribers: the sender cannot be gone.
-                    if changed.is_err() {
-                        return None;
-                    }
-                }
-                () = self.idle.as_mut() => {
-                    let due = self.last_sent + self.heartbeat;
-                    if Instant::now() < due {
-                        // Something was sent since the timer was set: wait the rest.
-                        self.idle.as_mut().reset(due);
-                    } else {
-                        self.last_sent = Instant::now();
-                        self.idle.as_mut().reset(self.last_sent + self.heartbeat);
-                        return Some((Ok(Bytes::from(rill_sse::comment("keep-alive"))), self));
+            // Events the stream has ready go out together, up to a chunk's worth: one
+            // write for a burst, not one per event.
+            if this.frames.len() < CHUNK_BYTES {
+                let pulled = match (&this.run, &mut this.abort) {
+                    (Some(run), Some(abort)) => run.pull(&this.hub, cx, abort),
+                    _ => Pulled::NotMine,
+                };
+                match pulled {
+                    Pulled::Changed => continue,
+                    Pulled::Pending => {}
+                    Pulled::NotMine => {
+                        // Follow the log; read once more in case it changed meanwhile.
+                        let before = this.cursor;
+                        this.drain(Some(cx.waker()));
+                        if this.cursor != before || this.closed {
+                            continue;
+                        }
                     }
                 }
             }
-        }
-    }
-
-    /// The pending payloads as numbered frames, leaving out those sent before a resume.
-    fn frames(&mut self) -> String {
-        let mut out = String::new();
-        for payload in self.payloads.drain(..) {
-            let number = self.frame;
-            self.frame += 1;
-            if self.skip_through.is_some_and(|last| number <= last) {
+            if !this.frames.is_empty() {
+                return this.chunk();
+            }
+            if this.idle.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            let due = this.last_sent + this.heartbeat;
+            if Instant::now() < due {
+                // Something was sent since the timer was set: wait the rest.
+                this.idle.as_mut().reset(due);
                 continue;
             }
-            let id = number.to_string();
-            let frame = Frame::data(&payload.data).id(&id);
-            match payload.event {
-                Some(event) => frame.event(event).encode_into(&mut out),
-                None => frame.encode_into(&mut out),
-            }
+            this.idle.as_mut().reset(Instant::now() + this.heartbeat);
+            this.frames.comment("keep-alive");
+            return this.chunk();
         }
-        out
     }
 }
 
 impl Drop for Subscription {
     fn drop(&mut self) {
-        self.session.unsubscribed(self.grace);
+        if let Some(run) = &self.run {
+            self.hub.unsubscribed(run);
+        }
     }
 }

@@ -569,3 +569,55 @@ async fn keys_come_from_the_config_file() {
     let twice = state(Vec::new()).with_keys(vec![key("a", WEB), key("a", OTHER)]);
     assert!(twice.is_err());
 }
+
+#[tokio::test]
+async fn an_expired_stream_is_gone_to_its_owner_and_unknown_to_anyone_else() {
+    let state = keyed(
+        vec![scripted("story", text("short answer", 0.0))],
+        vec![key("a", WEB), key("b", OTHER)],
+    )
+    .with_sessions(rill_server::SessionsConfig {
+        ttl_secs: 1,
+        ..rill_server::SessionsConfig::default()
+    });
+    let server = spawn(state).await;
+    let url = &server.url;
+    let chat =
+        json!({"model": "story", "stream": true, "messages": [{"role": "user", "content": "hi"}]});
+    let started = Auth::Bearer(WEB)
+        .reqwest(http().post(format!("{url}/v1/chat/completions")))
+        .json(&chat)
+        .send()
+        .await
+        .unwrap();
+    let id = started.headers()["x-rill-stream-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(frames(started).await.last().unwrap(), "[DONE]");
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+
+    let resume = |auth: Auth<'static>| {
+        auth.reqwest(http().get(format!("{url}/v1/streams/{id}")))
+            .send()
+    };
+    let cancel = |auth: Auth<'static>| {
+        auth.reqwest(http().post(format!("{url}/v1/streams/{id}/cancel")))
+            .send()
+    };
+    assert_eq!(resume(Auth::Bearer(WEB)).await.unwrap().status(), 410);
+    assert_eq!(cancel(Auth::Bearer(WEB)).await.unwrap().status(), 410);
+    let unknown = Auth::Bearer(OTHER)
+        .reqwest(http().get(format!("{url}/v1/streams/chatcmpl-none")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let refused = resume(Auth::Bearer(OTHER)).await.unwrap();
+    assert_eq!(refused.status(), 404);
+    let body = refused.text().await.unwrap();
+    assert_eq!(body.replace(id.as_str(), "chatcmpl-none"), unknown);
+    assert_eq!(cancel(Auth::Bearer(OTHER)).await.unwrap().status(), 404);
+}

@@ -347,3 +347,60 @@ async fn an_idle_stream_sends_heartbeats() {
     assert!(raw.matches(": keep-alive\n\n").count() >= 2, "{raw}");
     assert!(raw.ends_with("data: [DONE]\n\n"), "{raw}");
 }
+
+/// The bytes the session logs hold, from `/metrics`.
+async fn replay_bytes(url: &str) -> u64 {
+    let metrics = http()
+        .get(format!("{url}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix("rill_sessions_replay_bytes "))
+        .expect("the replay bytes gauge")
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn many_long_finished_streams_keep_the_logs_under_max_replay_bytes() {
+    const MAX: u64 = 2_000_000;
+    let long = "word ".repeat(5_000);
+    let config = SessionsConfig {
+        max_replay_bytes: MAX,
+        ..SessionsConfig::default()
+    };
+    let state = state_with(vec![scripted("long", text(&long, 0.0))], config);
+    let server = spawn(state).await;
+    assert_eq!(replay_bytes(&server.url).await, 0);
+    let mut ids = Vec::new();
+    let mut peak = 0;
+    let mut last = Vec::new();
+    for _ in 0..40 {
+        // Four at a time, so that logs finish while others still run.
+        let batch: Vec<_> = (0..4)
+            .map(|_| start_chat(&server.url, "long", false))
+            .collect();
+        for response in futures_util::future::join_all(batch).await {
+            ids.push(stream_id(&response));
+            last = all_frames(response).await;
+            assert_eq!(last.last().unwrap().data, "[DONE]");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let held = replay_bytes(&server.url).await;
+        assert!(held <= MAX, "{held} bytes held, over {MAX}");
+        peak = peak.max(held);
+    }
+    // Each log is about 5,000 events: well over a tenth of the bound, so the bound was
+    // reached, and held, many times over.
+    assert!(peak > MAX / 2, "the logs never came near the bound: {peak}");
+    assert_eq!(resume(&server.url, &ids[0], None).await.status(), 410);
+    let newest = resume(&server.url, ids.last().unwrap(), None).await;
+    assert_eq!(newest.status(), 200);
+    assert!(last.len() > 5_000, "{} frames", last.len());
+    assert_eq!(all_frames(newest).await, last);
+}

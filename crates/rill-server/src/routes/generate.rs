@@ -1,0 +1,134 @@
+//! The one generation pipeline every dialect's route runs, the dialect fixed by the route:
+//!
+//! body -> parse -> resolve the model -> admit (limits) -> measure -> start the provider
+//! -> meter -> track (charges and holds the admission for the stream's life) -> a session
+//! (streams) or the collected answer (non-streaming) -> the dialect's response.
+//!
+//! Whatever sees every generation once belongs here and nowhere else: a response cache
+//! looks the request up just before a provider starts; a usage record is taken when the
+//! tracked stream ends, however it ends.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::Extension;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use rill_core::{Error, ErrorKind, collect, terminated};
+use rill_wire::{Answer, ClientDialect, EventEncoder};
+use tokio_util::sync::CancellationToken;
+
+use super::body::{BodyError, JsonBody};
+use crate::access::Caller;
+use crate::error::ApiError;
+use crate::session::Meta;
+use crate::sse;
+use crate::state::AppState;
+
+/// The request header that asks for a generation to survive a disconnect: it goes on for
+/// `sessions.grace_secs` waiting for a resume instead of stopping at once.
+pub const RESUMABLE_HEADER: &str = "x-rill-resumable";
+
+/// The header naming the model that served a non-streaming answer, by rill's name: a
+/// fallback's when the model asked for failed before its first token.
+pub const SERVED_BY_HEADER: HeaderName = HeaderName::from_static("x-rill-served-by");
+
+/// `POST` on a dialect's generation route.
+pub async fn generate<D: ClientDialect>(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    headers: HeaderMap,
+    body: Result<JsonBody, BodyError>,
+) -> Response {
+    match pipeline::<D>(&state, &caller, &headers, body).await {
+        Ok(response) => response,
+        Err(error) => ApiError::new(D::DIALECT, error).into_response(),
+    }
+}
+
+async fn pipeline<D: ClientDialect>(
+    state: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    body: Result<JsonBody, BodyError>,
+) -> Result<Response, Error> {
+    let JsonBody(body) = body?;
+    let (mut request, options) = D::parse(&body)?;
+    let (model, provider) = caller.resolve(&state.models, &request.model)?;
+    let mut admission = state.access.admit(caller)?;
+    request.model = model.clone();
+    admission.measure(&mut request);
+    let answer = Answer {
+        id: new_id(D::ID_PREFIX),
+        model,
+        created: unix_now(),
+    };
+
+    let stream = terminated(state.metrics.meter(provider.start(request).await?));
+    let generation = admission.track(stream);
+    if D::streams(&options) {
+        let encoder: crate::session::EncoderFactory = {
+            let answer = answer.clone();
+            Arc::new(move || Box::new(D::encoder(&answer, &options)) as Box<dyn EventEncoder>)
+        };
+        let meta = Meta {
+            id: answer.id,
+            dialect: D::DIALECT,
+            owner: generation.owner,
+            encoder,
+            headers: D::STREAM_HEADERS,
+        };
+        let subscription = state
+            .sessions
+            .start(meta, resumable(headers), generation.stream);
+        return Ok(sse::response(subscription));
+    }
+    let abort = state.shutdown.abort_token();
+    let completion = run_to_completion(collect(generation.stream), abort).await?;
+    let body = D::body(&answer, &options, &completion).ok_or_else(|| {
+        Error::internal(format!("`{}` has no non-streaming form", D::DIALECT.name))
+    })?;
+    let mut response = ([(header::CONTENT_TYPE, "application/json")], body).into_response();
+    let model = completion.model.as_deref().map(HeaderValue::from_str);
+    if let Some(Ok(model)) = model {
+        response.headers_mut().insert(SERVED_BY_HEADER, model);
+    }
+    Ok(response)
+}
+
+/// Whether the request asked to survive a disconnect.
+fn resumable(headers: &HeaderMap) -> bool {
+    headers
+        .get(RESUMABLE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| matches!(v.trim(), "1" | "true"))
+}
+
+/// A response id such as `chatcmpl-3vQ8...`: the prefix and 24 random alphanumerics.
+fn new_id(prefix: &str) -> String {
+    let mut id = String::with_capacity(prefix.len() + 24);
+    id.push_str(prefix);
+    id.extend(std::iter::repeat_with(fastrand::alphanumeric).take(24));
+    id
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Runs a non-streaming generation, unless shutdown's abort deadline comes first.
+async fn run_to_completion<T>(
+    work: impl Future<Output = Result<T, Error>>,
+    abort: &CancellationToken,
+) -> Result<T, Error> {
+    tokio::select! {
+        result = work => result,
+        () = abort.cancelled() => {
+            Err(Error::new(ErrorKind::Overloaded, "the server is shutting down; retry the request"))
+        }
+    }
+}

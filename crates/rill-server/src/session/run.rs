@@ -1,0 +1,211 @@
+//! A running generation: the provider's stream, and who pulls it.
+//!
+//! A stream with one reader is pulled by that reader, in its own poll: an event costs one
+//! task wake-up, the reader's, from the provider's socket to the client's. A driver task
+//! takes the stream over when that stops sufficing: a second reader arrives (each must
+//! read at its own pace, and none may slow the generation for the others), or the only
+//! reader leaves a resumable stream (it must go on without anyone). Either way every
+//! event is appended to the log first, so a resume replays it.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Waker};
+
+use futures_util::StreamExt;
+use rill_core::{Error, ErrorKind, EventStream, StreamEvent};
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
+
+use super::hub::Hub;
+use super::store::SessionLog;
+
+pub(super) struct Run {
+    pub(super) log: Arc<dyn SessionLog>,
+    slot: Mutex<Slot>,
+    subscribers: AtomicUsize,
+    /// A disconnect waits for a resume (the grace period) instead of cancelling.
+    pub(super) resumable: bool,
+    /// Stops a driver task (a reader that pulls checks the slot instead).
+    stop: CancellationToken,
+}
+
+/// Who has the provider's stream.
+enum Slot {
+    /// The one reader pulls it; `puller` is its waker while the stream has nothing, to
+    /// be woken should a driver take over.
+    Pull {
+        stream: EventStream,
+        puller: Option<Waker>,
+    },
+    Driven,
+    Done,
+}
+
+/// What a reader's pull did.
+pub(super) enum Pulled {
+    /// The log changed: read it.
+    Changed,
+    /// Nothing yet; the reader is woken when there is.
+    Pending,
+    /// The stream is not the reader's to pull: follow the log.
+    NotMine,
+}
+
+impl Run {
+    pub(super) fn new(log: Arc<dyn SessionLog>, stream: EventStream, resumable: bool) -> Self {
+        Self {
+            log,
+            slot: Mutex::new(Slot::Pull {
+                stream,
+                puller: None,
+            }),
+            subscribers: AtomicUsize::new(0),
+            resumable,
+            stop: CancellationToken::new(),
+        }
+    }
+
+    pub(super) fn id(&self) -> &str {
+        &self.log.meta().id
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Slot> {
+        self.slot.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A reader arrived; returns how many there are now.
+    pub(super) fn subscribed(&self) -> usize {
+        self.subscribers.fetch_add(1, Ordering::SeqCst) + 1
+    }
+
+    /// A reader left; returns how many remain.
+    pub(super) fn unsubscribed(&self) -> usize {
+        self.subscribers.fetch_sub(1, Ordering::SeqCst) - 1
+    }
+
+    pub(super) fn subscribers(&self) -> usize {
+        self.subscribers.load(Ordering::SeqCst)
+    }
+
+    /// The next event, pulled by the reader polling with `cx`, if the stream is its.
+    pub(super) fn pull(
+        &self,
+        hub: &Hub,
+        cx: &mut Context<'_>,
+        abort: &mut Pin<Box<WaitForCancellationFutureOwned>>,
+    ) -> Pulled {
+        let mut slot = self.lock();
+        let Slot::Pull { stream, puller } = &mut *slot else {
+            return Pulled::NotMine;
+        };
+        let outcome = match stream.poll_next_unpin(cx) {
+            Poll::Ready(Some(StreamEvent::Error(error))) => Some(error),
+            Poll::Ready(Some(event)) => {
+                self.log.append(event);
+                return Pulled::Changed;
+            }
+            Poll::Ready(None) => None,
+            Poll::Pending => {
+                if abort.as_mut().poll(cx).is_pending() {
+                    *puller = Some(cx.waker().clone());
+                    return Pulled::Pending;
+                }
+                Some(shutting_down())
+            }
+        };
+        self.conclude(hub, slot, outcome);
+        Pulled::Changed
+    }
+
+    /// Hands the stream to a driver task on `hub`, if a reader was pulling it.
+    pub(super) fn hand_off(self: &Arc<Self>, hub: &Arc<Hub>) {
+        let mut slot = self.lock();
+        if !matches!(*slot, Slot::Pull { .. }) {
+            return;
+        }
+        let Slot::Pull { stream, puller } = std::mem::replace(&mut *slot, Slot::Driven) else {
+            return;
+        };
+        drop(slot);
+        if let Some(puller) = puller {
+            puller.wake();
+        }
+        let (run, driver) = (Arc::clone(self), Arc::clone(hub));
+        hub.tasks()
+            .spawn(async move { run.drive(&driver, stream).await });
+    }
+
+    /// Stops the generation at once with `error` (a cancel): the provider's stream is
+    /// dropped, which closes the upstream connection or stops the engine, before the log
+    /// ends with the error.
+    pub(super) fn stop(&self, hub: &Hub, error: Error) {
+        let slot = self.lock();
+        match &*slot {
+            Slot::Pull { .. } => self.conclude(hub, slot, Some(error)),
+            // The driver stops itself, with the cancel error.
+            Slot::Driven => self.stop.cancel(),
+            Slot::Done => {}
+        }
+    }
+
+    /// Pulls the stream into the log until it ends, is stopped, or shutdown aborts it.
+    async fn drive(&self, hub: &Hub, mut stream: EventStream) {
+        // Made once: each `cancelled()` registers with its token on first poll.
+        let stopped = self.stop.cancelled();
+        let aborted = hub.abort_token().cancelled();
+        tokio::pin!(stopped, aborted);
+        let outcome = loop {
+            let event = tokio::select! {
+                biased;
+                () = &mut stopped => break Some(cancelled()),
+                () = &mut aborted => break Some(shutting_down()),
+                event = stream.next() => event,
+            };
+            match event {
+                // Nothing follows an error.
+                Some(StreamEvent::Error(error)) => break Some(error),
+                Some(event) => self.log.append(event),
+                None => break None,
+            }
+        };
+        drop(stream);
+        self.conclude(hub, self.lock(), outcome);
+    }
+
+    /// The generation ended: its stream goes first (stopping the work behind it), then
+    /// the log is completed, which wakes every reader.
+    fn conclude(&self, hub: &Hub, mut slot: MutexGuard<'_, Slot>, outcome: Option<Error>) {
+        let previous = std::mem::replace(&mut *slot, Slot::Done);
+        drop(slot);
+        let puller = match previous {
+            Slot::Done => return,
+            Slot::Pull { stream, puller } => {
+                drop(stream);
+                puller
+            }
+            Slot::Driven => None,
+        };
+        self.log.finish(outcome);
+        if let Some(puller) = puller {
+            puller.wake();
+        }
+        hub.finished(self);
+    }
+}
+
+pub(super) fn cancelled() -> Error {
+    Error::new(ErrorKind::Cancelled, "the generation was cancelled")
+}
+
+fn shutting_down() -> Error {
+    Error::new(
+        ErrorKind::Overloaded,
+        "the server is shutting down; retry the request",
+    )
+}
+
+/// Resolves when shutdown aborts streams; polled by a reader that pulls.
+pub(super) fn abort_future(token: &CancellationToken) -> Pin<Box<WaitForCancellationFutureOwned>> {
+    Box::pin(token.clone().cancelled_owned())
+}
