@@ -10,8 +10,15 @@ use crate::{ChatTemplate, EngineError, Gguf, Model, SamplerConfig, Tokenizer};
 
 /// A loaded model with its tokenizer, chat template and engine thread.
 pub struct Engine {
+    runtime: Arc<Runtime>,
+    prompter: Arc<Prompter>,
+}
+
+/// What turns a request into the engine's job: the chat template and the tokenizer, run
+/// on a blocking thread (a long conversation takes milliseconds, which must not stall
+/// an async worker's other streams).
+struct Prompter {
     name: String,
-    runtime: Runtime,
     tokenizer: Arc<Tokenizer>,
     template: ChatTemplate,
     context_length: usize,
@@ -34,12 +41,15 @@ impl Engine {
         let context_length = model.config().context_length;
         let runtime = Runtime::start(model, Arc::clone(&tokenizer), config)?;
         tracing::info!(model = name, path = %path.display(), load_ms = started.elapsed().as_millis() as u64, "model loaded");
-        Ok(Self {
+        let prompter = Prompter {
             name: name.to_owned(),
-            runtime,
             tokenizer,
             template,
             context_length,
+        };
+        Ok(Self {
+            runtime: Arc::new(runtime),
+            prompter: Arc::new(prompter),
         })
     }
 
@@ -47,7 +57,9 @@ impl Engine {
     pub fn stats(&self) -> &EngineStats {
         self.runtime.stats()
     }
+}
 
+impl Prompter {
     /// Turns a request into a job: template, tokens, limits, sampling.
     fn job(
         &self,
@@ -129,12 +141,12 @@ impl Engine {
 
 impl Provider for Engine {
     fn start(&self, request: ChatRequest) -> ProviderFuture {
-        let submitted = self.job(&request).and_then(|(job, receiver)| {
-            self.runtime.submit(job)?;
-            Ok(receiver)
-        });
+        let (prompter, runtime) = (Arc::clone(&self.prompter), Arc::clone(&self.runtime));
         Box::pin(async move {
-            let receiver = submitted?;
+            let (job, receiver) = tokio::task::spawn_blocking(move || prompter.job(&request))
+                .await
+                .map_err(|e| Error::internal(format!("preparing the prompt failed: {e}")))??;
+            runtime.submit(job)?;
             // Dropping this stream drops the receiver; the engine sees it before the
             // next token and stops.
             let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
