@@ -26,7 +26,7 @@ pub fn request(name: &str) -> ChatRequest {
 }
 
 /// Starts a generation; panics if the provider refused it.
-pub async fn start(provider: &impl Provider, name: &str) -> EventStream {
+pub async fn start(provider: &(impl Provider + ?Sized), name: &str) -> EventStream {
     match provider.start(request(name)).await {
         Ok(stream) => stream,
         Err(error) => panic!("the provider failed before the stream: {error:?}"),
@@ -34,7 +34,7 @@ pub async fn start(provider: &impl Provider, name: &str) -> EventStream {
 }
 
 /// Starts a generation that must fail before the stream; returns the error.
-pub async fn refused(provider: &impl Provider, name: &str) -> rill_core::Error {
+pub async fn refused(provider: &(impl Provider + ?Sized), name: &str) -> rill_core::Error {
     match provider.start(request(name)).await {
         Ok(_) => panic!("the provider streamed instead of failing"),
         Err(error) => error,
