@@ -11,6 +11,8 @@ mod clients;
 #[cfg(test)]
 mod cohere;
 #[cfg(test)]
+mod fuzz;
+#[cfg(test)]
 mod gemini;
 #[cfg(test)]
 mod ollama;

@@ -1,109 +1,77 @@
-//! `parse_request` never panics: arbitrary bytes, arbitrary JSON-ish values shaped like
-//! requests, and pathological nesting all end in `Ok` or a 400.
+//! `parse_request` never panics: the cases every dialect runs (`crate::fuzz`), the
+//! shapes of this dialect's requests, and pathological nesting all end in `Ok` or a 400.
 
 use proptest::prelude::*;
-use rill_core::ErrorKind;
+use rill_wire::AnthropicMessages;
 use rill_wire::anthropic::parse_request;
 use serde_json::{Value, json};
 
-/// A JSON-ish value whose keys are mostly real field names, so that generation reaches
-/// deep into the request structure.
+/// Field names of the dialect's requests, for `fuzz::jsonish`.
+const KEYS: &[&str] = &[
+    "model",
+    "max_tokens",
+    "messages",
+    "role",
+    "content",
+    "type",
+    "text",
+    "id",
+    "name",
+    "input",
+    "tool_use_id",
+    "is_error",
+    "system",
+    "tools",
+    "input_schema",
+    "tool_choice",
+    "thinking",
+    "budget_tokens",
+    "output_config",
+    "format",
+    "schema",
+    "stop_sequences",
+    "temperature",
+    "top_k",
+    "x",
+];
+
+/// Strings its requests use as values.
+const WORDS: &[&str] = &[
+    "user",
+    "assistant",
+    "system",
+    "text",
+    "image",
+    "tool_use",
+    "tool_result",
+    "thinking",
+    "auto",
+    "any",
+    "tool",
+    "enabled",
+    "json_schema",
+    "",
+    "\u{0}é🦀",
+];
+
 fn jsonish() -> impl Strategy<Value = Value> {
-    let key = prop_oneof![
-        Just("model"),
-        Just("max_tokens"),
-        Just("messages"),
-        Just("role"),
-        Just("content"),
-        Just("type"),
-        Just("text"),
-        Just("id"),
-        Just("name"),
-        Just("input"),
-        Just("tool_use_id"),
-        Just("is_error"),
-        Just("system"),
-        Just("tools"),
-        Just("input_schema"),
-        Just("tool_choice"),
-        Just("thinking"),
-        Just("budget_tokens"),
-        Just("output_config"),
-        Just("format"),
-        Just("schema"),
-        Just("stop_sequences"),
-        Just("temperature"),
-        Just("top_k"),
-        Just("x"),
-    ]
-    .prop_map(str::to_owned);
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(Value::from),
-        any::<u64>().prop_map(Value::from),
-        any::<f64>().prop_map(Value::from),
-        (0.0f64..2.0).prop_map(Value::from),
-        prop_oneof![
-            Just("user"),
-            Just("assistant"),
-            Just("system"),
-            Just("text"),
-            Just("image"),
-            Just("tool_use"),
-            Just("tool_result"),
-            Just("thinking"),
-            Just("auto"),
-            Just("any"),
-            Just("tool"),
-            Just("enabled"),
-            Just("json_schema"),
-            Just(""),
-            Just("\u{0}é🦀"),
-        ]
-        .prop_map(|s| Value::String(s.to_owned())),
-    ];
-    leaf.prop_recursive(5, 64, 6, move |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-            prop::collection::btree_map(key.clone(), inner, 0..6)
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
-        ]
-    })
+    crate::fuzz::jsonish(KEYS, WORDS)
 }
+
+crate::fuzz::fuzz_dialect!(AnthropicMessages, KEYS, WORDS);
 
 proptest! {
     #[test]
-    fn arbitrary_bytes_never_panic(body in prop::collection::vec(any::<u8>(), 0..256)) {
-        let _ = parse_request(&body);
-    }
-
-    #[test]
-    fn arbitrary_json_never_panics(value in jsonish()) {
-        let text = value.to_string();
-        match parse_request(text.as_bytes()) {
-            Ok(_) => {}
-            Err(e) => prop_assert_eq!(e.kind, ErrorKind::InvalidRequest),
-        }
-    }
-
-    #[test]
     fn arbitrary_messages_never_panic(messages in prop::collection::vec(jsonish(), 0..4)) {
         let body = json!({"model": "m", "max_tokens": 8, "messages": messages});
-        match parse_request(body.to_string().as_bytes()) {
-            Ok(_) => {}
-            Err(e) => prop_assert_eq!(e.kind, ErrorKind::InvalidRequest),
-        }
+        crate::fuzz::ok_or_400::<AnthropicMessages>(&body)?;
     }
 
     #[test]
     fn arbitrary_content_blocks_never_panic(blocks in prop::collection::vec(jsonish(), 0..4)) {
         for role in ["user", "assistant"] {
             let body = json!({"max_tokens": 8, "messages": [{"role": role, "content": blocks}]});
-            match parse_request(body.to_string().as_bytes()) {
-                Ok(_) => {}
-                Err(e) => prop_assert_eq!(e.kind, ErrorKind::InvalidRequest),
-            }
+            crate::fuzz::ok_or_400::<AnthropicMessages>(&body)?;
         }
     }
 }

@@ -1,105 +1,72 @@
-//! `parse_request` never panics: arbitrary bytes, arbitrary JSON-ish values shaped like
-//! requests, and pathological nesting all end in `Ok` or a 400.
+//! `parse_request` never panics: the cases every dialect runs (`crate::fuzz`), the
+//! shapes of this dialect's requests, and pathological nesting all end in `Ok` or a 400.
 
 use proptest::prelude::*;
-use rill_core::ErrorKind;
+use rill_wire::OpenAiResponses;
 use rill_wire::openai_responses::parse_request;
 use serde_json::{Value, json};
 
-/// A JSON-ish value whose keys are mostly real field names, so that generation reaches
-/// deep into the request structure.
+/// Field names of the dialect's requests, for `fuzz::jsonish`.
+const KEYS: &[&str] = &[
+    "model",
+    "input",
+    "instructions",
+    "role",
+    "content",
+    "type",
+    "text",
+    "call_id",
+    "name",
+    "arguments",
+    "output",
+    "tools",
+    "parameters",
+    "tool_choice",
+    "format",
+    "schema",
+    "reasoning",
+    "max_output_tokens",
+    "temperature",
+    "previous_response_id",
+    "x",
+];
+
+/// Strings its requests use as values.
+const WORDS: &[&str] = &[
+    "user",
+    "assistant",
+    "developer",
+    "message",
+    "input_text",
+    "output_text",
+    "input_image",
+    "refusal",
+    "function",
+    "function_call",
+    "function_call_output",
+    "reasoning",
+    "json_schema",
+    "auto",
+    "required",
+    "",
+    "\u{0}é🦀",
+];
+
 fn jsonish() -> impl Strategy<Value = Value> {
-    let key = prop_oneof![
-        Just("model"),
-        Just("input"),
-        Just("instructions"),
-        Just("role"),
-        Just("content"),
-        Just("type"),
-        Just("text"),
-        Just("call_id"),
-        Just("name"),
-        Just("arguments"),
-        Just("output"),
-        Just("tools"),
-        Just("parameters"),
-        Just("tool_choice"),
-        Just("format"),
-        Just("schema"),
-        Just("reasoning"),
-        Just("max_output_tokens"),
-        Just("temperature"),
-        Just("previous_response_id"),
-        Just("x"),
-    ]
-    .prop_map(str::to_owned);
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(Value::from),
-        any::<u64>().prop_map(Value::from),
-        any::<f64>().prop_map(Value::from),
-        (0.0f64..2.0).prop_map(Value::from),
-        prop_oneof![
-            Just("user"),
-            Just("assistant"),
-            Just("developer"),
-            Just("message"),
-            Just("input_text"),
-            Just("output_text"),
-            Just("input_image"),
-            Just("refusal"),
-            Just("function"),
-            Just("function_call"),
-            Just("function_call_output"),
-            Just("reasoning"),
-            Just("json_schema"),
-            Just("auto"),
-            Just("required"),
-            Just(""),
-            Just("\u{0}é🦀"),
-        ]
-        .prop_map(|s| Value::String(s.to_owned())),
-    ];
-    leaf.prop_recursive(5, 64, 6, move |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-            prop::collection::btree_map(key.clone(), inner, 0..6)
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
-        ]
-    })
+    crate::fuzz::jsonish(KEYS, WORDS)
 }
 
-fn parses_or_400(body: &Value) -> Result<(), TestCaseError> {
-    match parse_request(body.to_string().as_bytes()) {
-        Ok(_) => Ok(()),
-        Err(e) => {
-            prop_assert_eq!(e.kind, ErrorKind::InvalidRequest);
-            prop_assert!(!e.message.is_empty());
-            Ok(())
-        }
-    }
-}
+crate::fuzz::fuzz_dialect!(OpenAiResponses, KEYS, WORDS);
 
 proptest! {
     #[test]
-    fn arbitrary_bytes_never_panic(body in prop::collection::vec(any::<u8>(), 0..256)) {
-        let _ = parse_request(&body);
-    }
-
-    #[test]
-    fn arbitrary_json_never_panics(value in jsonish()) {
-        parses_or_400(&value)?;
-    }
-
-    #[test]
     fn arbitrary_items_never_panic(items in prop::collection::vec(jsonish(), 0..4)) {
-        parses_or_400(&json!({"model": "m", "input": items}))?;
+        crate::fuzz::ok_or_400::<OpenAiResponses>(&json!({"model": "m", "input": items}))?;
     }
 
     #[test]
     fn arbitrary_options_never_panic(tools in jsonish(), choice in jsonish(), text in jsonish()) {
-        parses_or_400(&json!({"input": "x", "tools": [tools], "tool_choice": choice, "text": text}))?;
+        crate::fuzz::ok_or_400::<OpenAiResponses>(&json!({"input": "x", "tools": [tools], "tool_choice": choice, "text": text}))?;
     }
 }
 

@@ -2,104 +2,71 @@
 //! `useChat` bodies, and pathological nesting all end in `Ok` or a 400.
 
 use proptest::prelude::*;
-use rill_core::ErrorKind;
+use rill_wire::VercelUi;
 use rill_wire::vercel_ui::parse_request;
 use serde_json::{Value, json};
 
-/// A JSON-ish value whose keys are mostly real field names, so that generation reaches
-/// deep into the request structure.
+/// Field names of the dialect's requests, for `fuzz::jsonish`.
+const KEYS: &[&str] = &[
+    "id",
+    "messages",
+    "role",
+    "parts",
+    "type",
+    "text",
+    "toolCallId",
+    "toolName",
+    "state",
+    "input",
+    "rawInput",
+    "output",
+    "errorText",
+    "preliminary",
+    "model",
+    "temperature",
+    "maxOutputTokens",
+    "max_tokens",
+    "content",
+    "x",
+];
+
+/// Strings its requests use as values.
+const WORDS: &[&str] = &[
+    "user",
+    "assistant",
+    "system",
+    "text",
+    "reasoning",
+    "tool-get_weather",
+    "tool-",
+    "dynamic-tool",
+    "step-start",
+    "file",
+    "data-x",
+    "source-url",
+    "input-available",
+    "output-available",
+    "output-error",
+    "",
+    "\u{0}é🦀",
+];
+
 fn jsonish() -> impl Strategy<Value = Value> {
-    let key = prop_oneof![
-        Just("id"),
-        Just("messages"),
-        Just("role"),
-        Just("parts"),
-        Just("type"),
-        Just("text"),
-        Just("toolCallId"),
-        Just("toolName"),
-        Just("state"),
-        Just("input"),
-        Just("rawInput"),
-        Just("output"),
-        Just("errorText"),
-        Just("preliminary"),
-        Just("model"),
-        Just("temperature"),
-        Just("maxOutputTokens"),
-        Just("max_tokens"),
-        Just("content"),
-        Just("x"),
-    ]
-    .prop_map(str::to_owned);
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(Value::from),
-        any::<f64>().prop_map(Value::from),
-        (0.0f64..2.0).prop_map(Value::from),
-        prop_oneof![
-            Just("user"),
-            Just("assistant"),
-            Just("system"),
-            Just("text"),
-            Just("reasoning"),
-            Just("tool-get_weather"),
-            Just("tool-"),
-            Just("dynamic-tool"),
-            Just("step-start"),
-            Just("file"),
-            Just("data-x"),
-            Just("source-url"),
-            Just("input-available"),
-            Just("output-available"),
-            Just("output-error"),
-            Just(""),
-            Just("\u{0}é🦀"),
-        ]
-        .prop_map(|s| Value::String(s.to_owned())),
-    ];
-    leaf.prop_recursive(5, 64, 6, move |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-            prop::collection::btree_map(key.clone(), inner, 0..6)
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
-        ]
-    })
+    crate::fuzz::jsonish(KEYS, WORDS)
 }
 
-#[track_caller]
-fn ok_or_400(body: &Value) -> Result<(), TestCaseError> {
-    match parse_request(body.to_string().as_bytes()) {
-        Ok(_) => Ok(()),
-        Err(e) => {
-            prop_assert_eq!(e.kind, ErrorKind::InvalidRequest);
-            prop_assert!(!e.message.is_empty());
-            Ok(())
-        }
-    }
-}
+crate::fuzz::fuzz_dialect!(VercelUi, KEYS, WORDS);
 
 proptest! {
     #[test]
-    fn arbitrary_bytes_never_panic(body in prop::collection::vec(any::<u8>(), 0..256)) {
-        let _ = parse_request(&body);
-    }
-
-    #[test]
-    fn arbitrary_json_never_panics(value in jsonish()) {
-        ok_or_400(&value)?;
-    }
-
-    #[test]
     fn arbitrary_messages_never_panic(messages in prop::collection::vec(jsonish(), 0..4)) {
-        ok_or_400(&json!({"id": "c", "messages": messages, "trigger": "submit-message"}))?;
+        crate::fuzz::ok_or_400::<VercelUi>(&json!({"id": "c", "messages": messages, "trigger": "submit-message"}))?;
     }
 
     #[test]
     fn arbitrary_parts_never_panic(parts in prop::collection::vec(jsonish(), 0..5)) {
         for role in ["user", "assistant", "system"] {
-            ok_or_400(&json!({"messages": [{"id": "m", "role": role, "parts": parts}]}))?;
+            crate::fuzz::ok_or_400::<VercelUi>(&json!({"messages": [{"id": "m", "role": role, "parts": parts}]}))?;
         }
     }
 }
