@@ -11,9 +11,15 @@ tables. Standard library only.
 Every worker of the load generator first runs one warm-up stream (it opens the kept-alive
 connection); timings come from the streams after it, failures and CPU count every stream.
 
+With `--pin`, rill runs on one core and the mocks and the load generator on the other
+(`taskset`), so that a gateway's CPU time is its own and comparable from run to run on two
+cores. With `--baseline OTHER_RILL`, another build of rill runs too, as path `rill-before`,
+in the same run.
+
 Usage: python3 bench/gateway.py --rill target/release/rill \
     --load target/release/examples/gateway_load --litellm bench/.venv-litellm/bin/litellm \
-    [--streams 1,64,1000] [--rate 50] [--tokens 100] [--full-speed 64] [--json out.json]
+    [--streams 1,64,1000] [--rate 50] [--tokens 100] [--full-speed 64] [--json out.json] \
+    [--pin] [--baseline OLD_RILL --paths direct,rill-before,rill]
 """
 
 import argparse
@@ -198,9 +204,24 @@ def pct(values, p):
     return values[max(0, math.ceil(p / 100 * len(values)) - 1)]
 
 
+def cpu_model():
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+
+def pinned(a, role):
+    """The `taskset` prefix for a process of `role` ("gateway" or "load") under `--pin`."""
+    if not a.pin:
+        return []
+    return ["taskset", "-c", a.gateway_cpu if role == "gateway" else a.load_cpu]
+
+
 def run_load(a, url, model, concurrency, per_worker, ramp_ms, expect_bytes, watch):
     """Runs the load generator once; returns its JSON plus the watched processes' usage."""
-    cmd = [a.load, "--url", f"{url}/v1/chat/completions", "--model", model,
+    cmd = pinned(a, "load") + [a.load, "--url", f"{url}/v1/chat/completions", "--model", model,
            "--concurrency", str(concurrency), "--requests-per-worker", str(per_worker),
            "--warmup-per-worker", "1", "--ramp-ms", str(ramp_ms),
            "--expect-bytes", str(expect_bytes), "--timeout-s", str(a.stream_timeout),
@@ -374,8 +395,15 @@ def main():
     p.add_argument("--stream-timeout", type=int, default=300)
     p.add_argument("--load-threads", type=int, default=2)
     p.add_argument("--json", help="write the summaries (and parameters) here")
+    p.add_argument("--pin", action="store_true",
+                   help="rill on one core, the mocks and the load generator on another")
+    p.add_argument("--gateway-cpu", default="0")
+    p.add_argument("--load-cpu", default="1")
+    p.add_argument("--baseline", help="another rill build, run as path `rill-before`")
     a = p.parse_args()
     a.rill, a.load = os.path.abspath(a.rill), os.path.abspath(a.load)
+    if a.baseline:
+        a.baseline = os.path.abspath(a.baseline)
     if a.litellm:
         a.litellm = os.path.abspath(a.litellm)
 
@@ -402,10 +430,10 @@ def main():
         procs.remove(proc)
 
     try:
-        mock, mock_url = start_rill([a.rill, "mock-upstream", "--port", "0", "--tokens-per-second",
+        mock, mock_url = start_rill(pinned(a, "load") + [a.rill, "mock-upstream", "--port", "0", "--tokens-per-second",
                                      str(a.rate), "--text", text], log("mock"))
         procs.append(mock)
-        fast, fast_url = start_rill([a.rill, "mock-upstream", "--port", "0",
+        fast, fast_url = start_rill(pinned(a, "load") + [a.rill, "mock-upstream", "--port", "0",
                                      "--tokens-per-second", "0", "--text", fast_text],
                                     log("mock-fast"))
         procs.append(fast)
@@ -413,14 +441,15 @@ def main():
                  "bench-fast": (fast_url, fast.pid, len(fast_text))}
 
         def start_gateway(path):
-            if path == "rill":
+            if path in ("rill", "rill-before"):
                 config = os.path.join(workdir, "rill.toml")
                 with open(config, "w") as f:
                     for name, (url, _, _) in mocks.items():
                         f.write(f'[[models]]\nname = "{name}"\nprovider = "openai"\n'
                                 f'base_url = "{url}/v1"\n\n')
-                proc, url = start_rill([a.rill, "serve", "--port", "0", "--config", config],
-                                       log("rill"))
+                binary = a.baseline if path == "rill-before" else a.rill
+                proc, url = start_rill(pinned(a, "gateway") + [binary, "serve", "--port", "0",
+                                                               "--config", config], log(path))
             else:
                 proc, url = start_litellm(a.litellm, a.litellm_workers,
                                           {k: v[0] for k, v in mocks.items()}, workdir,
@@ -478,7 +507,8 @@ def main():
           f"Full speed: {a.full_speed_tokens} tokens ({len(fast_text)} bytes) per answer, "
           f"{a.full_speed_rounds} timed streams per worker, no ramp. Client connections "
           f"{'new per stream' if a.no_keepalive else 'kept alive'}; fd limit {fds}; "
-          f"litellm {litellm_version} ({a.litellm_workers} workers); python "
+          f"litellm {litellm_version} ({a.litellm_workers} workers); CPU {cpu_model()}, "
+          f"{os.cpu_count()} cores{'; rill pinned to core ' + a.gateway_cpu + ', mocks and load to core ' + a.load_cpu if a.pin else ''}; python "
           f"{platform.python_version()}; load average at start: {load_before}, "
           f"at the end: {load_after}\n")
     print(paced_table(paced, f"Mock at {a.rate:g} tokens/s, {a.tokens} tokens per answer"))
