@@ -400,6 +400,8 @@ def main():
     p.add_argument("--gateway-cpu", default="0")
     p.add_argument("--load-cpu", default="1")
     p.add_argument("--baseline", help="another rill build, run as path `rill-before`")
+    p.add_argument("--rill-config", default="",
+                   help="TOML appended to rill's config (`[sessions]\\nmax_finished = 0`, say)")
     a = p.parse_args()
     a.rill, a.load = os.path.abspath(a.rill), os.path.abspath(a.load)
     if a.baseline:
@@ -447,6 +449,7 @@ def main():
                     for name, (url, _, _) in mocks.items():
                         f.write(f'[[models]]\nname = "{name}"\nprovider = "openai"\n'
                                 f'base_url = "{url}/v1"\n\n')
+                    f.write(a.rill_config.replace("\\n", "\n") + "\n")
                 binary = a.baseline if path == "rill-before" else a.rill
                 proc, url = start_rill(pinned(a, "gateway") + [binary, "serve", "--port", "0",
                                                                "--config", config], log(path))

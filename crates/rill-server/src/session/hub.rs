@@ -75,11 +75,6 @@ impl Hub {
         &self.abort
     }
 
-    /// The bytes the store's logs take.
-    pub fn bytes(&self) -> u64 {
-        self.store.bytes()
-    }
-
     /// Opens a log for `stream`'s generation and subscribes the response that asked for
     /// it; that response pulls the stream itself while it is the only reader.
     pub fn start(
@@ -117,8 +112,9 @@ impl Hub {
         Subscription::new(Arc::clone(self), log, run, after)
     }
 
-    /// Cancels stream `id`'s generation at once, if it still runs here; returns whether it
-    /// was running.
+    /// Raises `log`'s cancel flag and stops its generation at once if it runs here;
+    /// returns the log's status from before (a cancel of a finished stream changes
+    /// nothing).
     pub fn cancel(&self, log: &dyn SessionLog) -> Status {
         let status = log.status();
         log.cancel();

@@ -213,7 +213,7 @@ struct MemoryLog {
 
 #[derive(Default)]
 struct LogState {
-    events: Vec<StreamEvent>,
+    events: Vec<Kept>,
     done: bool,
     bytes: u64,
     /// Readers to wake at the next change.
@@ -228,7 +228,8 @@ impl MemoryLog {
 
     /// Appends under the lock and wakes the followers after it.
     fn push(&self, event: StreamEvent) {
-        let bytes = event_bytes(&event);
+        let event = Kept::new(event);
+        let bytes = event.bytes();
         let followers = {
             let mut state = self.lock();
             state.events.push(event);
@@ -259,7 +260,7 @@ impl SessionLog for MemoryLog {
         // the events need not be copied.
         let mut state = self.lock();
         let events = state.events.get(from..).unwrap_or_default();
-        events.iter().for_each(&mut *each);
+        events.iter().for_each(|event| event.with(&mut *each));
         let read = events.len();
         let status = if state.done {
             Status::Done
@@ -281,8 +282,8 @@ impl SessionLog for MemoryLog {
                 return false;
             }
             if let Some(error) = outcome {
-                let event = StreamEvent::Error(error);
-                let bytes = event_bytes(&event);
+                let event = Kept::new(StreamEvent::Error(error));
+                let bytes = event.bytes();
                 state.events.push(event);
                 state.bytes += bytes;
                 self.held.inc_by(i64::try_from(bytes).unwrap_or(i64::MAX));
@@ -312,21 +313,57 @@ impl SessionLog for MemoryLog {
     }
 }
 
-/// What an event takes in a log: the event itself and the text it owns.
-fn event_bytes(event: &StreamEvent) -> u64 {
-    let text = match event {
+/// An event as a log keeps it. Almost every event of an answer is a piece of text, and a
+/// log keeps every one for the replay window: as bare text they take 24 bytes and the
+/// text, where a `StreamEvent` takes 96 and the text's `String`. Readers get a
+/// `StreamEvent` back, made for the moment they look at it.
+enum Kept {
+    Text(Box<str>),
+    Reasoning(Box<str>),
+    Other(Box<StreamEvent>),
+}
+
+impl Kept {
+    fn new(event: StreamEvent) -> Self {
+        match event {
+            StreamEvent::TextDelta(text) => Self::Text(text.into_boxed_str()),
+            StreamEvent::ReasoningDelta(text) => Self::Reasoning(text.into_boxed_str()),
+            other => Self::Other(Box::new(other)),
+        }
+    }
+
+    fn with(&self, each: &mut dyn FnMut(&StreamEvent)) {
+        match self {
+            Self::Text(text) => each(&StreamEvent::TextDelta(String::from(&**text))),
+            Self::Reasoning(text) => each(&StreamEvent::ReasoningDelta(String::from(&**text))),
+            Self::Other(event) => each(event),
+        }
+    }
+
+    /// What it takes, roughly: itself, and what it owns on the heap.
+    fn bytes(&self) -> u64 {
+        let owned = match self {
+            Self::Text(text) | Self::Reasoning(text) => text.len(),
+            Self::Other(event) => std::mem::size_of::<StreamEvent>() + event_text(event),
+        };
+        (std::mem::size_of::<Self>() + owned) as u64
+    }
+}
+
+/// The text an event owns.
+fn event_text(event: &StreamEvent) -> usize {
+    match event {
         StreamEvent::Start { model } => model.len(),
         StreamEvent::TextDelta(text)
         | StreamEvent::ReasoningDelta(text)
         | StreamEvent::ReasoningSignature(text)
         | StreamEvent::ReasoningRedacted(text)
-        | StreamEvent::RefusalDelta(text) => text.capacity(),
-        StreamEvent::ToolCallStart { id, name, .. } => id.capacity() + name.capacity(),
-        StreamEvent::ToolCallDelta { arguments, .. } => arguments.capacity(),
+        | StreamEvent::RefusalDelta(text) => text.len(),
+        StreamEvent::ToolCallStart { id, name, .. } => id.len() + name.len(),
+        StreamEvent::ToolCallDelta { arguments, .. } => arguments.len(),
         StreamEvent::Error(error) => error.message.len(),
         StreamEvent::ToolCallEnd { .. } | StreamEvent::Usage(_) | StreamEvent::Finish(_) => 0,
-    };
-    (std::mem::size_of::<StreamEvent>() + text) as u64
+    }
 }
 
 #[cfg(test)]
@@ -355,7 +392,7 @@ mod tests {
     #[test]
     fn finished_logs_stay_under_the_byte_bound_oldest_first() {
         let store = MemoryStore::new(usize::MAX, 1_000_000, Gauge::default());
-        let one = event_bytes(&StreamEvent::TextDelta("word ".to_owned()));
+        let one = Kept::new(StreamEvent::TextDelta("word ".to_owned())).bytes();
         for n in 0..100 {
             fill(&store, &format!("s{n}"), 1_000);
             assert!(store.bytes() <= 1_000_000, "{} bytes held", store.bytes());
@@ -406,6 +443,41 @@ mod tests {
         assert!(log.finish(None));
         assert!(!log.finish(None));
         assert_eq!(woken.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn a_log_gives_back_every_event_as_it_was_appended_in_a_quarter_of_the_space() {
+        let store = MemoryStore::new(10, u64::MAX, Gauge::default());
+        let log = store.open(meta("s"));
+        let events = vec![
+            StreamEvent::Start {
+                model: "m".to_owned(),
+            },
+            StreamEvent::ReasoningDelta("think".to_owned()),
+            StreamEvent::TextDelta("word ".to_owned()),
+            StreamEvent::TextDelta(String::new()),
+            StreamEvent::ToolCallStart {
+                index: 0,
+                id: "c".to_owned(),
+                name: "f".to_owned(),
+            },
+            StreamEvent::Finish(rill_core::FinishReason::Stop),
+        ];
+        for event in events.clone() {
+            log.append(event);
+        }
+        let mut read = Vec::new();
+        assert_eq!(
+            log.read(0, &mut |e| read.push(e.clone()), None),
+            (6, Status::Running)
+        );
+        assert_eq!(read, events);
+        let text = Kept::new(StreamEvent::TextDelta("word ".to_owned())).bytes();
+        let whole = (std::mem::size_of::<StreamEvent>() + 32) as u64;
+        assert!(
+            text * 4 <= whole + 8,
+            "{text} bytes for a word, {whole} as an event"
+        );
     }
 
     fn waker_counting(count: Arc<std::sync::atomic::AtomicUsize>) -> Waker {
