@@ -208,6 +208,10 @@ impl Flow {
 
     /// The next event, for `futures_util::stream::unfold`.
     pub(super) async fn next(mut self) -> Option<(StreamEvent, Self)> {
+        // The idle clock runs while the reader waits, not while it is away: a reader that
+        // pulls the stream itself and was held up by its own client must not find the
+        // upstream timed out for the pause it took.
+        let asked = Instant::now();
         loop {
             if let Some(event) = self.ready.pop_front() {
                 return Some((event, self));
@@ -216,7 +220,7 @@ impl Flow {
             let timeouts = self.chain[attempt.link].policy.timeouts;
             let waiting = match self.run {
                 Some(_) => Deadline::new(attempt.began, Limit::FirstToken, timeouts.first_token),
-                None => Deadline::new(self.last, Limit::Idle, timeouts.idle),
+                None => Deadline::new(self.last.max(asked), Limit::Idle, timeouts.idle),
             };
             let total = Deadline::new(attempt.began, Limit::Total, timeouts.total);
             let next = match earliest(waiting, total) {

@@ -195,3 +195,42 @@ async fn a_connection_that_is_not_made_in_time_names_the_connect_timeout() {
         );
     }
 }
+
+/// Each event only on the second poll after it is asked for, as an upstream's body is
+/// when its connection task has yet to hand over bytes already received.
+struct Yielding;
+
+impl Provider for Yielding {
+    fn start(&self, _: rill_core::ChatRequest) -> rill_core::ProviderFuture {
+        let events = ["one ", "two ", "three"].map(|t| StreamEvent::TextDelta(t.into()));
+        let stream = futures_util::stream::iter(events)
+            .chain(futures_util::stream::iter([StreamEvent::Finish(
+                rill_core::FinishReason::Stop,
+            )]))
+            .then(|event| async move {
+                tokio::task::yield_now().await;
+                event
+            });
+        Box::pin(async move { Ok(Box::pin(stream) as rill_core::EventStream) })
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_reader_that_pauses_longer_than_the_idle_timeout_is_not_timed_out_for_it() {
+    let a = Calls::always(Yielding);
+    let mut policy = policy();
+    policy.timeouts.idle = Some(Duration::from_millis(500));
+    let resilient = Resilient::new(link("a", &a, policy), vec![]);
+    let mut stream = start(&resilient).await;
+    let mut out = vec![futures_util::StreamExt::next(&mut stream).await.unwrap()];
+    // The reader is away (its own client is slow) for four idle timeouts.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    while let Some(event) = futures_util::StreamExt::next(&mut stream).await {
+        out.push(event);
+    }
+    assert_eq!(text(&out), "one two three");
+    assert!(
+        matches!(out.last(), Some(StreamEvent::Finish(_))),
+        "{out:?}"
+    );
+}
