@@ -32,12 +32,14 @@ pub fn app(state: AppState) -> Router {
     let openai = |route| guarded(&state, OpenAiChat::DIALECT, route);
     // The only place a path meets a dialect: a dialect is a `ClientDialect` in
     // `rill-wire` and a line here.
-    let router = Router::new();
-    let router = dialect::<OpenAiChat>(router, &state, "/v1/chat/completions");
-    let router = dialect::<AnthropicMessages>(router, &state, "/v1/messages");
-    let router = dialect::<OpenAiResponses>(router, &state, "/v1/responses");
-    let router = dialect::<VercelUi>(router, &state, "/api/chat");
-    let router = router
+    let dialects = Dialects::new(&state)
+        .serve::<OpenAiChat>("/v1/chat/completions")
+        .serve::<AnthropicMessages>("/v1/messages")
+        .serve::<OpenAiResponses>("/v1/responses")
+        .serve::<VercelUi>("/api/chat");
+    let exposed = dialects.stream_headers;
+    let router = dialects
+        .router
         .route("/v1/streams/{id}", openai(get(streams::resume)))
         .route("/v1/streams/{id}/cancel", openai(post(streams::cancel)))
         .route("/v1/models", openai(get(meta::list_models)))
@@ -52,7 +54,7 @@ pub fn app(state: AppState) -> Router {
             guard,
         )))
         .layer(DefaultBodyLimit::max(body_limit));
-    let router = match cors(&state.server.cors_origins) {
+    let router = match cors(&state.server.cors_origins, exposed) {
         Some(cors) => router.layer(cors),
         None => router,
     };
@@ -78,7 +80,7 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// CORS for the configured origins; none configured, no layer (and no CORS headers).
-fn cors(origins: &[String]) -> Option<CorsLayer> {
+fn cors(origins: &[String], stream_headers: Vec<HeaderName>) -> Option<CorsLayer> {
     if origins.is_empty() {
         return None;
     }
@@ -99,36 +101,60 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
             HeaderName::from_static("last-event-id"),
             HeaderName::from_static(generate::RESUMABLE_HEADER),
         ])
-        .expose_headers([
-            header::RETRY_AFTER,
-            HeaderName::from_static("x-vercel-ai-ui-message-stream"),
-            crate::sse::STREAM_ID_HEADER,
-            generate::SERVED_BY_HEADER,
-        ])
+        .expose_headers(
+            [
+                header::RETRY_AFTER,
+                crate::sse::STREAM_ID_HEADER,
+                generate::SERVED_BY_HEADER,
+            ]
+            .into_iter()
+            .chain(stream_headers)
+            .collect::<Vec<_>>(),
+        )
         .max_age(std::time::Duration::from_secs(600));
     Some(layer)
 }
 
-/// Serves dialect `D` at `path`: its generation route, its own resume route if it has
-/// one, and errors in its shape for anything else under `path`.
-fn dialect<D: ClientDialect>(
+/// The client dialects' routes, and the headers their streams add (which CORS exposes).
+struct Dialects<'a> {
+    state: &'a AppState,
     router: Router<AppState>,
-    state: &AppState,
-    path: &str,
-) -> Router<AppState> {
-    let guarded = |route| guarded(state, D::DIALECT, route);
-    let router = router.route(path, guarded(post(generate::generate::<D>)));
-    // Paths under the route are the dialect's too (a path parameter and a catch-all
-    // cannot share a level, so under the resume route's when it has one).
-    let (router, under) = match D::RESUME {
-        Some(resume) => {
-            let resume_route = guarded(get(streams::resume_in::<D>));
-            (router.route(resume.path, resume_route), resume.path)
+    stream_headers: Vec<HeaderName>,
+}
+
+impl<'a> Dialects<'a> {
+    fn new(state: &'a AppState) -> Self {
+        Self {
+            state,
+            router: Router::new(),
+            stream_headers: Vec::new(),
         }
-        None => (router, path),
-    };
-    let guard = middleware::from_fn_with_state(guard_with(state, D::DIALECT), guard);
-    router.route(&format!("{under}/{{*rest}}"), any(not_found).layer(guard))
+    }
+
+    /// Serves dialect `D` at `path`: its generation route, its own resume route if it has
+    /// one, and errors in its shape for anything else under `path`.
+    fn serve<D: ClientDialect>(mut self, path: &str) -> Self {
+        let state = self.state;
+        let guarded = |route| guarded(state, D::DIALECT, route);
+        let router = self
+            .router
+            .route(path, guarded(post(generate::generate::<D>)));
+        // Paths under the route are the dialect's too (a path parameter and a catch-all
+        // cannot share a level, so under the resume route's when it has one).
+        let (router, under) = match D::RESUME {
+            Some(resume) => {
+                let resume_route = guarded(get(streams::resume_in::<D>));
+                (router.route(resume.path, resume_route), resume.path)
+            }
+            None => (router, path),
+        };
+        let guard = middleware::from_fn_with_state(guard_with(state, D::DIALECT), guard);
+        self.router = router.route(&format!("{under}/{{*rest}}"), any(not_found).layer(guard));
+        let names = D::STREAM_HEADERS.iter();
+        self.stream_headers
+            .extend(names.map(|(name, _)| HeaderName::from_static(name)));
+        self
+    }
 }
 
 /// `route` behind the guard, its errors (a wrong method, a refused peer) in `dialect`.

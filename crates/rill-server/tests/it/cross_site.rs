@@ -248,3 +248,42 @@ async fn preflights_answer_for_configured_origins_keyless_and_keyed() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_listed_origin_may_read_the_headers_of_every_dialect_s_stream() {
+    let (server, _) = server(Vec::new()).await;
+    for path in PATHS {
+        let mut request = body(path);
+        if path != "/api/chat" {
+            // The UI message stream is always a stream, and has no such field.
+            request["stream"] = Value::Bool(true);
+        }
+        let response = http()
+            .post(format!("{}{path}", server.url))
+            .header("origin", "http://localhost:3000")
+            .json(&request)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        let exposed = response.headers()["access-control-expose-headers"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        for name in response.headers().keys() {
+            let own =
+                name.as_str().starts_with("x-rill-") || name.as_str().starts_with("x-vercel-");
+            assert!(
+                !own || exposed.contains(name.as_str()),
+                "{path}: `{name}` is not exposed: {exposed}"
+            );
+        }
+        assert!(exposed.contains("x-rill-stream-id"), "{exposed}");
+        if path == "/api/chat" {
+            assert!(
+                exposed.contains("x-vercel-ai-ui-message-stream"),
+                "{exposed}"
+            );
+        }
+    }
+}
