@@ -23,9 +23,11 @@ mod shutdown;
 mod sse;
 mod state;
 
-pub use access::{Access, KEY_PREFIX, KeyConfig, KeyDigest, KeyError, hash_key, new_key};
-pub use config::{Config, ConfigError, EngineConfig, ModelConfig, ProviderKind, ServerConfig};
-pub use config::{ModelTimeouts, RetriesConfig, TimeoutsConfig};
+pub use access::Access;
+pub use config::{
+    Config, ConfigError, EngineConfig, KEY_PREFIX, KeyConfig, KeyDigest, KeyError, ModelConfig,
+    ModelTimeouts, ProviderKind, RetriesConfig, ServerConfig, TimeoutsConfig, hash_key, new_key,
+};
 pub use metrics::Metrics;
 pub use models::{BuildError, ModelEntry, ModelRegistry};
 pub use routes::app;

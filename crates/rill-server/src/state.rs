@@ -2,8 +2,9 @@
 
 use std::sync::Arc;
 
-use crate::access::{Access, KeyConfig, KeyError};
+use crate::access::Access;
 use crate::config::ServerConfig;
+use crate::config::{KeyConfig, KeyError};
 use crate::metrics::Metrics;
 use crate::models::ModelRegistry;
 use crate::session::{Hub, MemoryStore, SessionsConfig};

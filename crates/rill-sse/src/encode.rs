@@ -106,14 +106,25 @@ fn field(out: &mut String, name: &str, value: &str, forbidden: &[char]) {
 
 /// Calls `f` with each line of `text`, split at CRLF, CR or LF; `""` is one empty line.
 fn for_each_line(text: &str, mut f: impl FnMut(&str)) {
-    let mut rest = text;
-    while let Some(end) = memchr::memchr2(b'\r', b'\n', rest.as_bytes()) {
-        let (line, line_end) = rest.split_at(end);
-        f(line);
-        let len = if line_end.starts_with("\r\n") { 2 } else { 1 };
-        rest = &line_end[len..];
+    // The line ends are ASCII, so every range falls on a character boundary.
+    for_each_line_range(text.as_bytes(), |range| f(&text[range]));
+}
+
+/// Calls `f` with the range of each line of `text`, split at CRLF, CR or LF; an empty
+/// `text` is one empty line.
+pub(crate) fn for_each_line_range(text: &[u8], mut f: impl FnMut(std::ops::Range<usize>)) {
+    let mut start = 0;
+    while let Some(end) = memchr::memchr2(b'\r', b'\n', &text[start..]) {
+        let end = start + end;
+        f(start..end);
+        start = end
+            + if text[end..].starts_with(b"\r\n") {
+                2
+            } else {
+                1
+            };
     }
-    f(rest);
+    f(start..text.len());
 }
 
 #[cfg(test)]

@@ -148,18 +148,14 @@ fn put_stripped(buf: &mut BytesMut, value: &[u8], forbidden: &[u8]) {
 
 /// Writes `text` as the rest of a `data: ` line, a new `data:` line at each CRLF, CR or LF.
 fn split_lines(buf: &mut BytesMut, text: &[u8]) {
-    let mut rest = text;
-    while let Some(end) = memchr::memchr2(b'\r', b'\n', rest) {
-        buf.put_slice(&rest[..end]);
-        buf.put_slice(b"\ndata: ");
-        let len = if rest[end..].starts_with(b"\r\n") {
-            2
-        } else {
-            1
-        };
-        rest = &rest[end + len..];
-    }
-    buf.put_slice(rest);
+    let mut first = true;
+    crate::encode::for_each_line_range(text, |line| {
+        if !first {
+            buf.put_slice(b"\ndata: ");
+        }
+        first = false;
+        buf.put_slice(&text[line]);
+    });
 }
 
 #[cfg(test)]
@@ -167,15 +163,11 @@ mod tests {
     use super::*;
     use crate::{Decoder, Frame};
 
-    fn json(buf: &mut FrameBuf, event: Option<&'static str>, data: &str) {
-        buf.frame_str(event, data);
-    }
-
     #[test]
     fn frames_are_what_frame_writes_numbered_in_order() {
         let mut buf = FrameBuf::new();
-        json(&mut buf, None, r#"{"a":1}"#);
-        json(&mut buf, Some("message_stop"), r#"{"type":"message_stop"}"#);
+        buf.frame_str(None, r#"{"a":1}"#);
+        buf.frame_str(Some("message_stop"), r#"{"type":"message_stop"}"#);
         let expected = [
             Frame::data(r#"{"a":1}"#).id("0").encode(),
             Frame::data(r#"{"type":"message_stop"}"#)
@@ -186,7 +178,7 @@ mod tests {
         .concat();
         assert_eq!(buf.take(), expected.as_bytes());
         assert!(buf.is_empty());
-        json(&mut buf, None, "[DONE]");
+        buf.frame_str(None, "[DONE]");
         assert_eq!(
             buf.take(),
             Frame::data("[DONE]").id("2").encode().as_bytes()
@@ -196,7 +188,7 @@ mod tests {
     #[test]
     fn line_ends_in_data_become_data_lines_and_decode_back() {
         let mut buf = FrameBuf::new();
-        json(&mut buf, Some("x"), "a\r\nb\rc\nd");
+        buf.frame_str(Some("x"), "a\r\nb\rc\nd");
         let wire = buf.take();
         assert_eq!(
             wire,
@@ -236,15 +228,15 @@ mod tests {
         });
         assert_eq!(result, Err("no"));
         assert!(buf.is_empty());
-        json(&mut buf, None, "ok");
+        buf.frame_str(None, "ok");
         assert_eq!(buf.take(), Frame::data("ok").id("0").encode().as_bytes());
     }
 
     #[test]
     fn payload_mode_keeps_events_and_data_apart() {
         let mut buf = FrameBuf::payloads();
-        json(&mut buf, Some("a"), "1");
-        json(&mut buf, None, "2");
+        buf.frame_str(Some("a"), "1");
+        buf.frame_str(None, "2");
         buf.comment("ignored");
         assert!(buf.is_empty());
         assert_eq!(

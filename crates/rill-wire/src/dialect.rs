@@ -136,6 +136,11 @@ pub(crate) fn payload_strings(write: impl FnOnce(&mut FrameBuf)) -> Vec<String> 
 pub(crate) fn sse_events(write: impl FnOnce(&mut FrameBuf)) -> Vec<crate::SseEvent> {
     let mut out = FrameBuf::payloads();
     write(&mut out);
+    named_events(&mut out)
+}
+
+/// What a payloads-mode buffer holds, as named events; the buffer starts over.
+pub(crate) fn named_events(out: &mut FrameBuf) -> Vec<crate::SseEvent> {
     out.take_payloads()
         .into_iter()
         .map(|(event, data)| crate::SseEvent {

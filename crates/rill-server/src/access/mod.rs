@@ -27,7 +27,7 @@ use rill_core::{Error, ErrorKind, Provider};
 use subtle::{ConditionallySelectable, ConstantTimeEq};
 use tokio::time::Instant;
 
-pub use crate::config::{KEY_PREFIX, KeyConfig, KeyDigest, KeyError, hash_key, new_key};
+use crate::config::{KeyConfig, KeyError, hash_key};
 pub use admission::Admission;
 
 use crate::metrics::Metrics;

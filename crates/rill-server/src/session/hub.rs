@@ -116,8 +116,11 @@ impl Hub {
     /// returns the log's status from before (a cancel of a finished stream changes
     /// nothing).
     pub fn cancel(&self, log: &dyn SessionLog) -> Status {
-        let status = log.status();
-        log.cancel();
+        let status = if log.cancel() {
+            Status::Running
+        } else {
+            Status::Done
+        };
         let run = lock(&self.running).get(&log.meta().id).cloned();
         if let Some(run) = run {
             run.stop(self, cancelled());

@@ -108,7 +108,10 @@ impl Run {
             Poll::Ready(None) => None,
             Poll::Pending => {
                 if abort.as_mut().poll(cx).is_pending() {
-                    *puller = Some(cx.waker().clone());
+                    // The same reader polls every time: clone its waker only once.
+                    if !puller.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                        *puller = Some(cx.waker().clone());
+                    }
                     return Pulled::Pending;
                 }
                 Some(shutting_down())

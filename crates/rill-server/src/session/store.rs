@@ -84,8 +84,6 @@ pub trait SessionStore: Send + Sync + 'static {
     fn finished(&self, id: &str);
     /// Forgets log `id` (its replay window passed), keeping what a 410 needs.
     fn expire(&self, id: &str);
-    /// The bytes the logs held take, roughly.
-    fn bytes(&self) -> u64;
 }
 
 /// How many expired ids are remembered (to answer 410 rather than 404); the oldest are
@@ -197,10 +195,6 @@ impl SessionStore for MemoryStore {
             inner.finished.remove(at);
         }
         self.expire_locked(&mut inner, id);
-    }
-
-    fn bytes(&self) -> u64 {
-        self.held()
     }
 }
 
@@ -395,7 +389,7 @@ mod tests {
         let one = Kept::new(StreamEvent::TextDelta("word ".to_owned())).bytes();
         for n in 0..100 {
             fill(&store, &format!("s{n}"), 1_000);
-            assert!(store.bytes() <= 1_000_000, "{} bytes held", store.bytes());
+            assert!(store.held() <= 1_000_000, "{} bytes held", store.held());
         }
         let per_log = one * 1_000;
         let kept = (0..100)
@@ -419,7 +413,7 @@ mod tests {
         }
         store.expire("running");
         assert!(matches!(store.find("nothing"), Found::Unknown));
-        assert_eq!(store.bytes(), 0);
+        assert_eq!(store.held(), 0);
     }
 
     #[test]

@@ -88,13 +88,7 @@ impl StreamEncoder {
     }
 
     fn take_payloads(&mut self) -> Vec<SseEvent> {
-        let payloads = self.payloads.take_payloads().into_iter();
-        payloads
-            .map(|(event, data)| SseEvent {
-                event: event.unwrap_or("message"),
-                data,
-            })
-            .collect()
+        crate::dialect::named_events(&mut self.payloads)
     }
 
     fn encode_into(&mut self, event: &StreamEvent, sink: &mut Sink) {
