@@ -14,7 +14,7 @@ use rill_core::{Error, ErrorKind, EventStream, Provider, StreamEvent};
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TryRecvError;
 
-use crate::common::{self, all_events, next};
+use crate::common::{self, all_events, next, text};
 use crate::upstream::{Seen, Upstream, abort, hang, on_drop, trickle};
 
 /// A body's chunks, as an upstream sends them.
@@ -138,20 +138,10 @@ fn aborting() -> Chunks {
     Box::pin(abort())
 }
 
-fn texts(events: &[StreamEvent]) -> String {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            StreamEvent::TextDelta(t) => Some(t.as_str()),
-            _ => None,
-        })
-        .collect()
-}
-
-/// The stream ends in an error event after all of `text`, and never finishes.
+/// The stream ends in an error event after all of `expected`, and never finishes.
 #[track_caller]
-pub fn ends_in_an_error<'a>(events: &'a [StreamEvent], text: &str) -> &'a Error {
-    assert_eq!(texts(events), text);
+pub fn ends_in_an_error<'a>(events: &'a [StreamEvent], expected: &str) -> &'a Error {
+    assert_eq!(text(events), expected);
     assert!(
         !events.iter().any(|e| matches!(e, StreamEvent::Finish(_))),
         "{events:?}"
@@ -230,13 +220,7 @@ pub async fn a_body_that_ends_before_the_answer_does_ends_in_an_error(kind: &'st
 }
 
 pub async fn a_connection_that_breaks_mid_stream_ends_in_an_error(kind: &'static Kind) {
-    let upstream = Upstream::start(move || {
-        let chunks = trickle(&(kind.cut)(), MS)
-            .chain(kind.pause())
-            .chain(abort());
-        (kind.serve)(Box::pin(chunks))
-    })
-    .await;
+    let upstream = Upstream::start(move || broken_after(kind, (kind.cut)())).await;
     let events = all_events(kind.start(&upstream).await).await;
     let error = ends_in_an_error(&events, kind.cut_text);
     assert_eq!(error.kind, ErrorKind::Upstream, "{error:?}");
@@ -335,10 +319,10 @@ pub async fn an_error_mid_stream_follows_the_partial_text_and_ends_the_stream(ki
 pub async fn after_the_end_the_rest_of_the_body_is_not_read(kind: &'static Kind) {
     // An upstream that keeps the connection open after the answer's end must not hold
     // the stream open.
-    let (whole, text) = kind.whole.expect("the kind lists this case");
+    let (whole, expected) = kind.whole.expect("the kind lists this case");
     let upstream = kind.serving(whole(), hanging, None).await;
     let events = all_events(kind.start(&upstream).await).await;
-    assert_eq!(texts(&events), text);
+    assert_eq!(text(&events), expected);
     assert!(
         matches!(events.last(), Some(StreamEvent::Finish(_))),
         "{events:?}"

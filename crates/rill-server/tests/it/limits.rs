@@ -84,14 +84,6 @@ async fn admitted_within(url: &str, auth: Auth<'_>, limit: Duration) -> bool {
     }
 }
 
-fn metric(text: &str, series: &str) -> f64 {
-    text.lines()
-        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
-        .unwrap_or_else(|| panic!("no `{series}` in\n{text}"))
-        .parse()
-        .unwrap()
-}
-
 #[tokio::test]
 async fn max_concurrent_refuses_while_a_generation_runs_and_admits_again_however_it_ends() {
     let web = KeyConfig {

@@ -14,14 +14,6 @@ use serde_json::json;
 use crate::keys::{Auth, WEB, key, keyed};
 use crate::support::*;
 
-fn metric(text: &str, series: &str) -> u64 {
-    text.lines()
-        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
-        .unwrap_or_else(|| panic!("no `{series}` in\n{text}"))
-        .parse()
-        .unwrap()
-}
-
 async fn tokens(url: &str) -> (u64, u64) {
     let text = http()
         .get(format!("{url}/metrics"))
@@ -33,8 +25,8 @@ async fn tokens(url: &str) -> (u64, u64) {
         .await
         .unwrap();
     (
-        metric(&text, "rill_key_tokens_total{key=\"web\"}"),
-        metric(&text, "rill_key_estimated_tokens_total{key=\"web\"}"),
+        metric(&text, "rill_key_tokens_total{key=\"web\"}") as u64,
+        metric(&text, "rill_key_estimated_tokens_total{key=\"web\"}") as u64,
     )
 }
 

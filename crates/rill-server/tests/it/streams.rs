@@ -8,7 +8,9 @@ use futures_util::StreamExt;
 use rill_server::{AppState, ModelRegistry, ServerConfig, SessionsConfig};
 use serde_json::json;
 
-use crate::support::{Observed, all_frames, frames_until, http, scripted, spawn, text};
+use crate::support::{
+    Observed, all_frames, frames_until, http, metric, metrics, scripted, spawn, text,
+};
 
 const STORY: &str = "One two three four five six seven eight nine ten eleven twelve thirteen";
 
@@ -348,22 +350,9 @@ async fn an_idle_stream_sends_heartbeats() {
     assert!(raw.ends_with("data: [DONE]\n\n"), "{raw}");
 }
 
-/// The bytes the session logs hold, from `/metrics`.
+/// The bytes the session logs hold.
 async fn replay_bytes(url: &str) -> u64 {
-    let metrics = http()
-        .get(format!("{url}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    metrics
-        .lines()
-        .find_map(|line| line.strip_prefix("rill_sessions_replay_bytes "))
-        .expect("the replay bytes gauge")
-        .parse()
-        .unwrap()
+    metric(&metrics(url).await, "rill_sessions_replay_bytes") as u64
 }
 
 #[tokio::test]

@@ -190,3 +190,24 @@ pub async fn frames_until(
 pub async fn all_frames(response: reqwest::Response) -> Vec<Frame> {
     frames_until(response, |_| false).await
 }
+
+/// The value of `series` (a metric name and its labels) in a `/metrics` text.
+pub fn metric(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("no `{series}` in\n{text}"))
+        .parse()
+        .unwrap()
+}
+
+/// The server's `/metrics` text (for a server without keys).
+pub async fn metrics(url: &str) -> String {
+    http()
+        .get(format!("{url}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}

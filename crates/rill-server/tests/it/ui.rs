@@ -100,25 +100,6 @@ async fn missing_files_and_escapes_are_json_404s() {
     }
 }
 
-fn metric(text: &str, name: &str) -> f64 {
-    text.lines()
-        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
-        .unwrap_or_else(|| panic!("no `{name}` in\n{text}"))
-        .parse()
-        .unwrap()
-}
-
-async fn metrics(url: &str) -> String {
-    http()
-        .get(format!("{url}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-}
-
 /// A running stream counts as active until its client goes away; its events are counted.
 #[tokio::test]
 async fn metrics_follow_a_stream_and_its_cancellation() {

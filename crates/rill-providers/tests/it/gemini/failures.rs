@@ -9,6 +9,7 @@ use axum::response::Response;
 use rill_core::{Error, ErrorKind, StreamEvent};
 
 use super::{KIND, all_events, fixture, provider, refused, start};
+use crate::common::text;
 use crate::conformance::broken_after;
 use crate::upstream::Upstream;
 
@@ -89,15 +90,8 @@ async fn a_connection_that_breaks_after_the_finish_reason_is_still_an_error() {
     let bytes = fixture("text_with_usage.sse");
     let upstream = Upstream::start(move || broken_after(&KIND, bytes.clone())).await;
     let events = all_events(start(&provider(&upstream)).await).await;
-    let texts: String = events
-        .iter()
-        .filter_map(|e| match e {
-            StreamEvent::TextDelta(t) => Some(t.as_str()),
-            _ => None,
-        })
-        .collect();
     assert_eq!(
-        texts,
+        text(&events),
         format!("{HEAD_TEXT} This is called Rayleigh scattering.")
     );
     assert!(

@@ -15,7 +15,7 @@ use rill_core::{ChatRequest, Error, EventStream, Provider, ProviderFuture, Strea
 use rill_providers::{Backoff, Link, Policy, Resilient, ScriptConfig, ScriptedProvider, Timeouts};
 use tokio::time::Instant;
 
-pub use crate::common::request;
+pub use crate::common::{request, text};
 
 /// Plays `parts[n]` on its n-th call (the last part for every later call), and records
 /// when each call came and how many of its streams were dropped.
@@ -182,17 +182,6 @@ pub async fn start(resilient: &Resilient) -> EventStream {
         Ok(stream) => stream,
         Err(error) => panic!("no attempt was accepted: {error:?}"),
     }
-}
-
-/// The text of `events`.
-pub fn text(events: &[StreamEvent]) -> String {
-    events
-        .iter()
-        .filter_map(|event| match event {
-            StreamEvent::TextDelta(text) => Some(text.as_str()),
-            _ => None,
-        })
-        .collect()
 }
 
 /// The models the `Start` events of `events` name.
