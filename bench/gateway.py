@@ -14,12 +14,13 @@ connection); timings come from the streams after it, failures and CPU count ever
 With `--pin`, rill runs on one core and the mocks and the load generator on the other
 (`taskset`), so that a gateway's CPU time is its own and comparable from run to run on two
 cores. With `--baseline OTHER_RILL`, another build of rill runs too, as path `rill-before`,
-in the same run.
+in the same run. With `--relay TCP_RELAY`, path `tcp-relay` runs the `tcp_relay` example: a
+relay that forwards bytes and parses nothing, the floor for any gateway's cost per chunk.
 
 Usage: python3 bench/gateway.py --rill target/release/rill \
     --load target/release/examples/gateway_load --litellm bench/.venv-litellm/bin/litellm \
     [--streams 1,64,1000] [--rate 50] [--tokens 100] [--full-speed 64] [--json out.json] \
-    [--pin] [--baseline OLD_RILL --paths direct,rill-before,rill]
+    [--pin] [--baseline OLD_RILL --paths direct,rill-before,rill] [--relay TCP_RELAY]
 """
 
 import argparse
@@ -391,7 +392,7 @@ def main():
                    help="LiteLLM's worker processes (rill's runtime uses every core)")
     p.add_argument("--no-keepalive", action="store_true",
                    help="the load generator opens a new connection for every stream")
-    p.add_argument("--paths", default="direct,rill,litellm")
+    p.add_argument("--paths", default="direct,tcp-relay,rill,litellm")
     p.add_argument("--stream-timeout", type=int, default=300)
     p.add_argument("--load-threads", type=int, default=2)
     p.add_argument("--json", help="write the summaries (and parameters) here")
@@ -400,6 +401,8 @@ def main():
     p.add_argument("--gateway-cpu", default="0")
     p.add_argument("--load-cpu", default="1")
     p.add_argument("--baseline", help="another rill build, run as path `rill-before`")
+    p.add_argument("--relay", help="the `tcp_relay` example, run as path `tcp-relay`: "
+                   "a byte-forwarding TCP relay, the floor for any gateway's CPU per chunk")
     p.add_argument("--rill-config", default="",
                    help="TOML appended to rill's config (`[sessions]\\nmax_finished = 0`, say)")
     a = p.parse_args()
@@ -408,6 +411,8 @@ def main():
         a.baseline = os.path.abspath(a.baseline)
     if a.litellm:
         a.litellm = os.path.abspath(a.litellm)
+    if a.relay:
+        a.relay = os.path.abspath(a.relay)
 
     load_before = open("/proc/loadavg").read().strip()
     fds = raise_fd_limit()
@@ -415,6 +420,8 @@ def main():
     paths = [x for x in a.paths.split(",") if x]
     if not a.litellm and "litellm" in paths:
         paths.remove("litellm")
+    if not a.relay and "tcp-relay" in paths:
+        paths.remove("tcp-relay")
     workdir = tempfile.mkdtemp(prefix="rill-gateway-bench-")
 
     def log(name):
@@ -442,8 +449,12 @@ def main():
         mocks = {"bench": (mock_url, mock.pid, len(text)),
                  "bench-fast": (fast_url, fast.pid, len(fast_text))}
 
-        def start_gateway(path):
-            if path in ("rill", "rill-before"):
+        def start_gateway(path, mock_url):
+            if path == "tcp-relay":
+                upstream = mock_url.removeprefix("http://")
+                proc, url = start_rill(pinned(a, "gateway") + [a.relay, "--upstream", upstream],
+                                       log(path))
+            elif path in ("rill", "rill-before"):
                 config = os.path.join(workdir, "rill.toml")
                 with open(config, "w") as f:
                     for name, (url, _, _) in mocks.items():
@@ -470,9 +481,10 @@ def main():
                 else:
                     # A fresh process per level: its idle memory is that of a warm process
                     # that has not yet held many streams.
-                    gateway, url = start_gateway(path)
+                    gateway, url = start_gateway(path, mock_url)
                     watch = {"gateway": gateway.pid, "mock": mock_pid}
-                    for m in mocks:  # lazy imports, connection pools
+                    # Lazy imports, connection pools (the relay forwards to one mock).
+                    for m in ([model] if path == "tcp-relay" else mocks):
                         run_load(a, url, m, 4, 1, 0, mocks[m][2], watch)
                 time.sleep(1)
                 try:
