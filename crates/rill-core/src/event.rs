@@ -99,6 +99,9 @@ pub struct Usage {
     pub reasoning_tokens: Option<u64>,
     /// Of `input_tokens`, how many were served from a prompt cache.
     pub cached_input_tokens: Option<u64>,
+    /// Of `input_tokens`, how many were written to a prompt cache (Anthropic's
+    /// `cache_creation_input_tokens`).
+    pub cache_write_tokens: Option<u64>,
 }
 
 impl Usage {

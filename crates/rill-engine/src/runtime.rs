@@ -337,6 +337,7 @@ impl Worker {
             output_tokens: sequence.generated as u64,
             reasoning_tokens: None,
             cached_input_tokens: Some(sequence.reused as u64),
+            cache_write_tokens: None,
         };
         let _ = sequence.job.events.send(StreamEvent::Usage(usage));
         let _ = sequence.job.events.send(StreamEvent::Finish(reason));

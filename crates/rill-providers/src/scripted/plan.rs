@@ -168,6 +168,7 @@ impl Plan {
                 .as_ref()
                 .map(|r| split_tokens(r).len() as u64),
             cached_input_tokens: None,
+            cache_write_tokens: None,
         };
         steps.push(Step {
             at,

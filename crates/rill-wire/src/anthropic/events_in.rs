@@ -153,6 +153,7 @@ impl UsageIn {
             output_tokens: self.output_tokens.unwrap_or_default(),
             reasoning_tokens: None,
             cached_input_tokens: self.cache_read_input_tokens,
+            cache_write_tokens: self.cache_creation_input_tokens,
         }
     }
 }

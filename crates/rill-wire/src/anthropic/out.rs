@@ -118,10 +118,13 @@ pub(super) struct MessageDeltaOut {
     pub stop_sequence: Option<&'static str>,
 }
 
-/// Anthropic counts cached prompt tokens apart from `input_tokens`; core counts them in.
+/// Anthropic counts cached and cache-written prompt tokens apart from `input_tokens`;
+/// core counts them in.
 #[derive(Serialize)]
 pub(super) struct UsageOut {
     pub input_tokens: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache_creation_input_tokens: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cache_read_input_tokens: Option<u64>,
     pub output_tokens: u64,
@@ -129,11 +132,13 @@ pub(super) struct UsageOut {
 
 impl From<&Usage> for UsageOut {
     fn from(usage: &Usage) -> Self {
-        let cached = usage.cached_input_tokens;
+        let (cached, written) = (usage.cached_input_tokens, usage.cache_write_tokens);
         Self {
             input_tokens: usage
                 .input_tokens
-                .saturating_sub(cached.unwrap_or_default()),
+                .saturating_sub(cached.unwrap_or_default())
+                .saturating_sub(written.unwrap_or_default()),
+            cache_creation_input_tokens: written,
             cache_read_input_tokens: cached,
             output_tokens: usage.output_tokens,
         }

@@ -118,6 +118,7 @@ impl UsageIn {
             output_tokens: output.unwrap_or_default(),
             reasoning_tokens: None,
             cached_input_tokens: None,
+            cache_write_tokens: None,
         })
     }
 }

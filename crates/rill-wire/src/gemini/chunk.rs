@@ -110,6 +110,7 @@ impl UsageIn {
             output_tokens: sum(self.candidates_token_count, self.thoughts_token_count),
             reasoning_tokens: self.thoughts_token_count,
             cached_input_tokens: self.cached_content_token_count,
+            cache_write_tokens: None,
         }
     }
 }

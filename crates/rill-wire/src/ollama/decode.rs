@@ -95,6 +95,7 @@ impl ChunkDecoder {
                     output_tokens: chunk.eval_count.unwrap_or_default(),
                     reasoning_tokens: None,
                     cached_input_tokens: None,
+                    cache_write_tokens: None,
                 }));
             }
             let called = self.next_call > 0;

@@ -117,6 +117,7 @@ impl From<UsageIn> for Usage {
                 .prompt_tokens_details
                 .and_then(|d| d.cached_tokens)
                 .or(usage.prompt_cache_hit_tokens),
+            cache_write_tokens: None,
         }
     }
 }

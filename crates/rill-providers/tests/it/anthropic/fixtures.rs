@@ -24,12 +24,15 @@ async fn replay(name: &str, suffix: &str) -> Completion {
         .unwrap_or_else(|e| panic!("{name}: {e:?}"))
 }
 
-fn usage(input: u64, output: u64, cached: Option<u64>) -> Option<Usage> {
+/// `cached` and `written`: the fixture's cache read and cache creation counts, where it
+/// reports them.
+fn usage(input: u64, output: u64, cached: Option<u64>, written: Option<u64>) -> Option<Usage> {
     Some(Usage {
         input_tokens: input,
         output_tokens: output,
         reasoning_tokens: None,
         cached_input_tokens: cached,
+        cache_write_tokens: written,
     })
 }
 
@@ -41,7 +44,7 @@ async fn basic_response() {
             model: Some("claude-3-opus-latest".into()),
             text: "Hello there!".into(),
             finish_reason: Some(FinishReason::Stop),
-            usage: usage(11, 6, None),
+            usage: usage(11, 6, None, None),
             ..Completion::default()
         }
     );
@@ -60,7 +63,7 @@ async fn tool_use_response() {
                 arguments: "{\"location\": \"Paris\"}".into(),
             }],
             finish_reason: Some(FinishReason::ToolCalls),
-            usage: usage(377, 65, Some(0)),
+            usage: usage(377, 65, Some(0), Some(0)),
             ..Completion::default()
         }
     );
@@ -79,7 +82,7 @@ async fn incomplete_partial_json_response() {
                 arguments: "{\"filename\": \"taxes.txt\", \"lines_of_text\": [\n\"# COMPREHENSIVE TAX GUIDE FOR INDIVIDUALS WITH MULTIPLE W-2s\",\n\"\",\n\"## INTRODUCTION\",\n\"\",\n\"Filing taxes".into(),
             }],
             finish_reason: Some(FinishReason::Length),
-            usage: usage(450, 124, Some(0)),
+            usage: usage(450, 124, Some(0), Some(0)),
             ..Completion::default()
         }
     );
@@ -92,7 +95,7 @@ async fn refusal_response() {
         Completion {
             model: Some("claude-opus-4-7".into()),
             finish_reason: Some(FinishReason::ContentFilter),
-            usage: usage(20, 0, None),
+            usage: usage(20, 0, None, None),
             ..Completion::default()
         }
     );

@@ -29,6 +29,7 @@ fn usage(input: u64, output: u64) -> Option<Usage> {
         output_tokens: output,
         reasoning_tokens: None,
         cached_input_tokens: None,
+        cache_write_tokens: None,
     })
 }
 

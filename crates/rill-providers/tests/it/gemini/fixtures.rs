@@ -30,6 +30,7 @@ fn usage(input: u64, output: u64, reasoning: Option<u64>, cached: Option<u64>) -
         output_tokens: output,
         reasoning_tokens: reasoning,
         cached_input_tokens: cached,
+        cache_write_tokens: None,
     })
 }
 

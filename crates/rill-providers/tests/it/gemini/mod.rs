@@ -104,6 +104,7 @@ fn error_mid_stream() -> (Vec<u8>, Vec<StreamEvent>) {
             output_tokens: output,
             reasoning_tokens: Some(600),
             cached_input_tokens: None,
+            cache_write_tokens: None,
         })
     };
     let events = vec![

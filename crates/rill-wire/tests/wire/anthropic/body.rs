@@ -28,6 +28,7 @@ fn message_body_with_thinking_and_text() {
             output_tokens: 4,
             reasoning_tokens: Some(1),
             cached_input_tokens: Some(2),
+            cache_write_tokens: None,
         }),
         ..Completion::default()
     };

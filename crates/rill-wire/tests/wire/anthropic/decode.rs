@@ -214,6 +214,7 @@ fn usage_is_cumulative_and_counts_the_cache_in() {
         output_tokens: output,
         reasoning_tokens: None,
         cached_input_tokens: Some(cached),
+        cache_write_tokens: Some(10),
     };
     assert_eq!(
         got,

@@ -69,6 +69,7 @@ fn text_stream() {
             output_tokens: 5,
             reasoning_tokens: Some(2),
             cached_input_tokens: Some(8),
+            cache_write_tokens: None,
         }),
         StreamEvent::Finish(FinishReason::Stop),
     ]);

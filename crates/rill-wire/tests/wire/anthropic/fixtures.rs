@@ -36,12 +36,15 @@ fn decode(name: &str) -> Vec<StreamEvent> {
     whole
 }
 
+/// `cached`: the fixture's cache read and cache creation counts, where it reports them
+/// (all of them report both or neither).
 fn usage(input: u64, output: u64, cached: Option<u64>) -> Option<Usage> {
     Some(Usage {
         input_tokens: input,
         output_tokens: output,
         reasoning_tokens: None,
         cached_input_tokens: cached,
+        cache_write_tokens: cached,
     })
 }
 

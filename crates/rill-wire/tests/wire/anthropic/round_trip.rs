@@ -119,19 +119,21 @@ fn finish_reason() -> impl Strategy<Value = FinishReason> {
     ]
 }
 
-/// Cached tokens are part of the prompt's count, as core defines them.
+/// Cached and cache-written tokens are part of the prompt's count, as core defines them.
 fn usage() -> impl Strategy<Value = Usage> {
     (
         0..1_000_000u64,
         0..1_000_000u64,
         prop::option::of(0..1000u64),
         prop::option::of(0..=100u64),
+        prop::option::of(0..=100u64),
     )
-        .prop_map(|(i, o, r, c)| Usage {
-            input_tokens: i + c.unwrap_or_default(),
+        .prop_map(|(i, o, r, c, w)| Usage {
+            input_tokens: i + c.unwrap_or_default() + w.unwrap_or_default(),
             output_tokens: o,
             reasoning_tokens: r,
             cached_input_tokens: c,
+            cache_write_tokens: w,
         })
 }
 

@@ -62,6 +62,7 @@ fn thinking_tool_use_fixture() {
                 output_tokens: 4,
                 reasoning_tokens: None,
                 cached_input_tokens: Some(0),
+                cache_write_tokens: Some(0),
             }),
             StreamEvent::ReasoningDelta("The user wants the weather in Paris.".into()),
             StreamEvent::ReasoningDelta(" I should call get_weather with the city.".into()),
@@ -86,6 +87,7 @@ fn thinking_tool_use_fixture() {
                 output_tokens: 121,
                 reasoning_tokens: None,
                 cached_input_tokens: Some(0),
+                cache_write_tokens: Some(0),
             }),
             StreamEvent::Finish(FinishReason::ToolCalls),
         ]

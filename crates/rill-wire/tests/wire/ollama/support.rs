@@ -80,5 +80,6 @@ pub fn usage(input: u64, output: u64) -> Usage {
         output_tokens: output,
         reasoning_tokens: None,
         cached_input_tokens: None,
+        cache_write_tokens: None,
     }
 }

@@ -42,6 +42,7 @@ fn deepseek_reasoning_and_usage_on_the_finish_chunk() {
                 output_tokens: 20,
                 reasoning_tokens: Some(5),
                 cached_input_tokens: Some(0),
+                cache_write_tokens: None,
             }),
         ]
     );

@@ -41,6 +41,7 @@ fn text_stream_with_usage() {
                 output_tokens: 5,
                 reasoning_tokens: Some(2),
                 cached_input_tokens: Some(8),
+                cache_write_tokens: None,
             }),
             StreamEvent::Finish(FinishReason::Stop),
         ],
@@ -188,6 +189,7 @@ fn non_streaming_body() {
             output_tokens: 4,
             reasoning_tokens: None,
             cached_input_tokens: None,
+            cache_write_tokens: None,
         }),
     };
     let body = completion_body(ID, MODEL, CREATED, &completion);

@@ -71,6 +71,7 @@ fn usage() -> impl Strategy<Value = Usage> {
             output_tokens: o,
             reasoning_tokens: r,
             cached_input_tokens: c,
+            cache_write_tokens: None,
         })
 }
 

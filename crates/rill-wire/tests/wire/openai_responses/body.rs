@@ -60,6 +60,7 @@ fn response_body_with_reasoning_text_and_usage() {
             output_tokens: 4,
             reasoning_tokens: Some(1),
             cached_input_tokens: Some(2),
+            cache_write_tokens: None,
         }),
         ..Completion::default()
     };

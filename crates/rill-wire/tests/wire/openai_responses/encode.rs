@@ -76,6 +76,7 @@ fn text_stream_with_usage() {
             output_tokens: 5,
             reasoning_tokens: Some(2),
             cached_input_tokens: Some(8),
+            cache_write_tokens: None,
         }),
         StreamEvent::Finish(FinishReason::Stop),
     ]);

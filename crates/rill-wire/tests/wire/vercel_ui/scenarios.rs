@@ -75,6 +75,7 @@ pub fn all() -> Vec<Scenario> {
                     output_tokens: 5,
                     reasoning_tokens: Some(2),
                     cached_input_tokens: Some(8),
+                    cache_write_tokens: None,
                 }),
                 finish(FinishReason::Stop),
             ],
