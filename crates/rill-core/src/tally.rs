@@ -1,9 +1,9 @@
 //! Tokens a provider counts while it generates, so that a generation stopped before its
-//! usage report can still be charged exactly.
+//! usage report can still be charged exactly, and the attempts a chain of providers took.
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 use crate::Usage;
 
@@ -24,6 +24,7 @@ struct Counts {
     counted: AtomicBool,
     input: AtomicU64,
     output: AtomicU64,
+    attempts: AtomicU32,
 }
 
 impl Tally {
@@ -37,6 +38,16 @@ impl Tally {
     pub fn add_output(&self, tokens: u64) {
         self.0.output.fetch_add(tokens, Ordering::Relaxed);
         self.0.counted.store(true, Ordering::Release);
+    }
+
+    /// One more attempt was made (the resilient chain counts its retries and fallbacks).
+    pub fn add_attempt(&self) {
+        self.0.attempts.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Attempts made so far; 0 when no chain counted them (a bare provider: one).
+    pub fn attempts(&self) -> u32 {
+        self.0.attempts.load(Ordering::Relaxed)
     }
 
     /// The counts so far, if the provider kept any.

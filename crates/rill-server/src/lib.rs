@@ -11,6 +11,7 @@
 //! resumable.
 
 mod access;
+mod account;
 mod config;
 mod error;
 mod listener;
@@ -25,14 +26,15 @@ mod state;
 
 pub use access::Access;
 pub use config::{
-    Config, ConfigError, EngineConfig, KEY_PREFIX, KeyConfig, KeyDigest, KeyError, ModelConfig,
-    ModelTimeouts, ProviderKind, RetriesConfig, ServerConfig, TimeoutsConfig, hash_key, new_key,
+    Config, ConfigError, EngineConfig, KEY_PREFIX, KeyConfig, KeyDigest, KeyError, LedgerConfig,
+    ModelConfig, ModelTimeouts, Price, ProviderKind, RetriesConfig, ServerConfig, TimeoutsConfig,
+    data_dir, hash_key, new_key,
 };
 pub use metrics::Metrics;
 pub use models::{BuildError, ModelEntry, ModelRegistry};
 pub use routes::app;
 pub use session::SessionsConfig;
 pub use shutdown::Shutdown;
-pub use state::AppState;
+pub use state::{AppState, LedgerError};
 
 pub use listener::serve;

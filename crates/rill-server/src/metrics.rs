@@ -24,6 +24,7 @@ pub struct Metrics {
     replay_bytes: Gauge,
     connections_closed: Family<ReasonLabel, Counter>,
     keys: KeyMetrics,
+    ledger: rill_ledger::Stats,
 }
 
 /// Per key, by the key's name (the configured names, so the label set stays small).
@@ -125,6 +126,22 @@ impl Default for Metrics {
         );
         let keys = KeyMetrics::default();
         keys.register(&mut registry);
+        let ledger = rill_ledger::Stats::default();
+        registry.register(
+            "ledger_written",
+            "Usage records written to the ledger's database",
+            ledger.written.clone(),
+        );
+        registry.register(
+            "ledger_dropped",
+            "Usage records dropped: the queue was full while the database was away, or shutdown came first",
+            ledger.dropped.clone(),
+        );
+        registry.register(
+            "ledger_pending",
+            "Usage records waiting to be written",
+            ledger.pending.clone(),
+        );
         Self {
             registry: Arc::new(registry),
             streams_active,
@@ -134,6 +151,7 @@ impl Default for Metrics {
             replay_bytes,
             connections_closed,
             keys,
+            ledger,
         }
     }
 }
@@ -203,6 +221,11 @@ impl Metrics {
             .estimated_tokens
             .get_or_create(&label)
             .inc_by(tokens);
+    }
+
+    /// The ledger's counters, for its writer.
+    pub fn ledger_stats(&self) -> rill_ledger::Stats {
+        self.ledger.clone()
     }
 
     /// The gauge of open client connections.

@@ -1,5 +1,6 @@
 //! The models clients can ask for, each bound to a provider.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,7 +13,7 @@ use rill_providers::{
 };
 use secrecy::SecretString;
 
-use crate::config::{Config, EngineConfig, ModelConfig, ProviderKind};
+use crate::config::{Config, EngineConfig, ModelConfig, Price, ProviderKind};
 use crate::resilience;
 
 /// A model clients can ask for.
@@ -30,6 +31,8 @@ pub struct ModelEntry {
 pub struct ModelRegistry {
     entries: Vec<ModelEntry>,
     catch_all: Option<Arc<dyn Provider>>,
+    /// Each priced model's price, for the ledger's cost.
+    prices: HashMap<String, Price>,
 }
 
 impl ModelRegistry {
@@ -37,7 +40,31 @@ impl ModelRegistry {
         Self {
             entries,
             catch_all: None,
+            prices: HashMap::new(),
         }
+    }
+
+    /// With these models' prices (by name).
+    #[must_use]
+    pub fn with_prices(mut self, prices: impl IntoIterator<Item = (String, Price)>) -> Self {
+        self.prices.extend(prices);
+        self
+    }
+
+    /// What `name` costs, if it has a price.
+    pub fn price(&self, name: &str) -> Option<Price> {
+        self.prices.get(name).copied()
+    }
+
+    /// The kind of provider that serves `name` (`openai`, `anthropic`, `engine`, ...).
+    pub fn provider_kind(&self, name: &str) -> Option<&'static str> {
+        let entry = self.entries.iter().find(|entry| entry.name == name)?;
+        Some(
+            entry
+                .owned_by
+                .strip_prefix("rill-")
+                .unwrap_or(entry.owned_by),
+        )
     }
 
     /// A registry that serves every model name with `provider`.
@@ -45,6 +72,7 @@ impl ModelRegistry {
         Self {
             entries: Vec::new(),
             catch_all: Some(provider),
+            prices: HashMap::new(),
         }
     }
 
@@ -141,7 +169,10 @@ impl ModelRegistry {
         for (index, entry) in entries.iter_mut().enumerate() {
             entry.provider = Arc::new(resilience::resilient(config, &models, &bases, index));
         }
-        Ok(Self::new(entries))
+        let prices = models
+            .iter()
+            .filter_map(|model| Some((model.name.clone(), model.price?)));
+        Ok(Self::new(entries).with_prices(prices))
     }
 
     /// The model a request names, or the first configured model when it names none

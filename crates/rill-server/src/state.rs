@@ -2,9 +2,13 @@
 
 use std::sync::Arc;
 
+use std::time::Duration;
+
+use rill_ledger::{Ledger, Options, Target};
+
 use crate::access::Access;
 use crate::config::ServerConfig;
-use crate::config::{KeyConfig, KeyError};
+use crate::config::{KeyConfig, KeyError, LedgerConfig};
 use crate::metrics::Metrics;
 use crate::models::ModelRegistry;
 use crate::session::{Hub, MemoryStore, SessionsConfig};
@@ -19,6 +23,8 @@ pub struct AppState {
     pub sessions: Arc<Hub>,
     /// The keys, their limits, and the cap on running generations.
     pub access: Arc<Access>,
+    /// Where every generation's record goes (disabled unless [`AppState::with_ledger`]).
+    pub ledger: Ledger,
 }
 
 impl AppState {
@@ -36,7 +42,32 @@ impl AppState {
             metrics,
             sessions,
             access: Arc::new(access),
+            ledger: Ledger::disabled(),
         }
+    }
+
+    /// With the ledger `config` describes (disabled, or its database with this state's
+    /// metrics), as [`AppState::with_ledger`]. Call within a tokio runtime.
+    pub fn with_ledger_config(self, config: &LedgerConfig) -> Result<Self, LedgerError> {
+        if !config.enabled {
+            return Ok(self.with_ledger(Ledger::disabled()));
+        }
+        let target = Target::new(config.url.as_deref(), &crate::config::data_dir())?;
+        let options = Options {
+            flush_interval: Duration::from_millis(config.flush_ms),
+            max_pending: config.max_pending,
+            ..Options::default()
+        };
+        let ledger = Ledger::open(&target, options, self.metrics.ledger_stats())?;
+        Ok(self.with_ledger(ledger))
+    }
+
+    /// With this ledger (before any request): every generation's record goes to it, and
+    /// the server's shutdown waits until it has written them.
+    #[must_use]
+    pub fn with_ledger(mut self, ledger: Ledger) -> Self {
+        self.ledger = ledger;
+        self
     }
 
     /// With these `[sessions]` settings (before any stream started).
@@ -64,4 +95,13 @@ fn hub(config: SessionsConfig, shutdown: &Shutdown, metrics: &Metrics) -> Arc<Hu
     );
     let abort = shutdown.abort_token().clone();
     Arc::new(Hub::new(config, Arc::new(store), abort))
+}
+
+/// The ledger `[ledger]` describes cannot be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error("invalid configuration: {0}")]
+    Url(#[from] rill_ledger::TargetError),
+    #[error(transparent)]
+    Open(#[from] rill_ledger::OpenError),
 }

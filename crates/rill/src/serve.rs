@@ -30,7 +30,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     let state = AppState::new(config.server, registry)
         .with_sessions(config.sessions)
-        .with_keys(config.keys)?;
+        .with_keys(config.keys)?
+        .with_ledger_config(&config.ledger)?;
     run(state).await
 }
 

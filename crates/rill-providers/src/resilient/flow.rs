@@ -116,6 +116,7 @@ impl Run {
     /// running while the provider starts.
     async fn attempt(&mut self) -> Result<Attempt, Error> {
         self.tries += 1;
+        self.request.tally.add_attempt();
         let link = &self.chain[self.link];
         let began = Instant::now();
         let timeouts = link.policy.timeouts;

@@ -9,12 +9,12 @@
 //!
 //! A generation is admitted ([`Access::admit`]) only while its key is under every limit
 //! and the server under `server.max_concurrent_generations`; the [`Admission`] it gets
-//! then travels inside the provider's stream, so whatever ends the generation (its last
-//! event, a cancel, a disconnect, shutdown) drops the stream and gives the slot back,
-//! and the stream's `Usage` is charged to the key's tokens per minute as it arrives.
+//! then travels inside the provider's stream (with the generation's [`crate::account`]),
+//! so whatever ends the generation (its last event, a cancel, a disconnect, shutdown)
+//! drops the stream and gives the slot back, and the stream's `Usage` is charged to the
+//! key's tokens per minute as it arrives.
 
 mod admission;
-mod estimate;
 pub mod site;
 mod window;
 

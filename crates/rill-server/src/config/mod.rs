@@ -13,12 +13,15 @@ use rill_providers::ScriptConfig;
 use serde::{Deserialize, Serialize};
 
 mod keys;
+mod ledger;
 mod resilience;
 mod sessions;
 
 pub(crate) use keys::validate as validate_keys;
 pub use keys::{KEY_PREFIX, KeyConfig, KeyDigest, KeyError, hash_key, new_key};
+pub use ledger::{LedgerConfig, data_dir};
 pub use resilience::{ModelTimeouts, RetriesConfig, TimeoutsConfig};
+pub use rill_ledger::Price;
 pub use sessions::SessionsConfig;
 
 /// The whole configuration. Every key has a default, so no file is needed at all.
@@ -39,6 +42,8 @@ pub struct Config {
     /// Virtual API keys (`[[keys]]`), stored as SHA-256 digests. None: no key is needed,
     /// and only loopback clients are served unless `server.allow_remote`.
     pub keys: Vec<KeyConfig>,
+    /// The usage ledger: a record of every generation, in SQLite or PostgreSQL.
+    pub ledger: LedgerConfig,
 }
 
 /// The embedded engine. It loads only when some model uses it.
@@ -199,6 +204,11 @@ pub struct ModelConfig {
     /// This model's own timeouts; those it does not set are `[timeouts]`'s.
     #[serde(default)]
     pub timeouts: ModelTimeouts,
+    /// US dollars per million tokens, for the cost in the ledger (`input_per_mtok`,
+    /// `output_per_mtok`, and optionally `cached_input_per_mtok`, `cache_write_per_mtok`,
+    /// `reasoning_per_mtok`). Absent: no cost is recorded.
+    #[serde(default)]
+    pub price: Option<Price>,
 }
 
 impl ModelConfig {
@@ -214,6 +224,7 @@ impl ModelConfig {
             fallbacks: Vec::new(),
             max_attempts: None,
             timeouts: ModelTimeouts::default(),
+            price: None,
         }
     }
 }
@@ -300,6 +311,18 @@ pub enum ConfigError {
         "invalid configuration: the fallbacks form a cycle: {cycle}\nhint: a fallback's own fallbacks serve too, so no chain may lead back to where it began"
     )]
     FallbackCycle { cycle: String },
+    #[error(
+        "invalid configuration: model `{model}` has a price of {value} for `{key}`\nhint: prices are US dollars per million tokens, 0 or more"
+    )]
+    BadPrice {
+        model: String,
+        key: &'static str,
+        value: f64,
+    },
+    #[error("invalid configuration: `ledger.{key}` is 0\nhint: it must be at least 1")]
+    LedgerZero { key: &'static str },
+    #[error("invalid configuration: {0}")]
+    LedgerUrl(#[from] rill_ledger::TargetError),
     #[error(transparent)]
     Key(#[from] KeyError),
 }
@@ -369,6 +392,9 @@ impl Config {
                     });
                 }
             }
+            if let Some(price) = &model.price {
+                validate_price(&model.name, price)?;
+            }
             if let Some(url) = &model.base_url {
                 let scheme_ok = url.starts_with("http://") || url.starts_with("https://");
                 if !scheme_ok || url.contains(char::is_whitespace) {
@@ -378,6 +404,15 @@ impl Config {
                     });
                 }
             }
+        }
+        if self.ledger.flush_ms == 0 {
+            return Err(ConfigError::LedgerZero { key: "flush_ms" });
+        }
+        if self.ledger.max_pending == 0 {
+            return Err(ConfigError::LedgerZero { key: "max_pending" });
+        }
+        if let Some(url) = &self.ledger.url {
+            rill_ledger::Target::new(Some(url), &data_dir())?;
         }
         resilience::validate(self)
     }
@@ -389,6 +424,28 @@ impl Config {
         }
         vec![ModelConfig::new("smollm2", ProviderKind::Engine)]
     }
+}
+
+fn validate_price(model: &str, price: &Price) -> Result<(), ConfigError> {
+    let prices = [
+        ("input_per_mtok", Some(price.input_per_mtok)),
+        ("output_per_mtok", Some(price.output_per_mtok)),
+        ("cached_input_per_mtok", price.cached_input_per_mtok),
+        ("cache_write_per_mtok", price.cache_write_per_mtok),
+        ("reasoning_per_mtok", price.reasoning_per_mtok),
+    ];
+    for (key, value) in prices {
+        if let Some(value) = value
+            && !(value.is_finite() && value >= 0.0)
+        {
+            return Err(ConfigError::BadPrice {
+                model: model.to_owned(),
+                key,
+                value,
+            });
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -440,6 +497,40 @@ mod tests {
         )
         .unwrap_err();
         assert!(matches!(err, ConfigError::DuplicateModel(name) if name == "a"));
+    }
+
+    #[test]
+    fn prices_and_the_ledger_are_checked() {
+        let c = Config::from_toml(
+            "[[models]]\nname='a'\nprovider='scripted'\nprice={input_per_mtok=0.15, output_per_mtok=0.6}",
+        )
+        .unwrap();
+        assert_eq!(c.models[0].price.unwrap().output_per_mtok, 0.6);
+        assert!(c.ledger.enabled && c.ledger.url.is_none());
+        let err = Config::from_toml(
+            "[[models]]\nname='a'\nprovider='scripted'\nprice={input_per_mtok=-1, output_per_mtok=0}",
+        )
+        .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ConfigError::BadPrice {
+                    key: "input_per_mtok",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let err = Config::from_toml("[[models]]\nname='a'\nprovider='scripted'\nprice={input=1}")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("input"), "{err}");
+        let err = Config::from_toml("[ledger]\nurl='mysql://u:pw@h/db'")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("postgres://") && !err.contains("pw"), "{err}");
+        let err = Config::from_toml("[ledger]\nflush_ms=0").unwrap_err();
+        assert!(matches!(err, ConfigError::LedgerZero { key: "flush_ms" }));
     }
 
     #[test]

@@ -96,13 +96,14 @@ fn raise_descriptor_limit() -> Option<u64> {
 
 /// Serves `state` on `listener` until `state.shutdown` drains; then stops accepting,
 /// lets every connection finish what it serves (the shutdown's abort deadline ends the
-/// streams), and returns when all are closed.
+/// streams), and returns when all are closed and the ledger has written every record.
 pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
     let limits = Limits::from_config(&state.server);
     let metrics = state.metrics.clone();
     let registry = Registry::new(limits.max_connections, metrics.connections_open());
     let drain = state.shutdown.drained();
     let sessions = std::sync::Arc::clone(&state.sessions);
+    let ledger = state.ledger.clone();
     let router = crate::routes::app(state);
     let tracker = TaskTracker::new();
     let closing = CancellationToken::new();
@@ -150,6 +151,8 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
     tracker.close();
     tracker.wait().await;
     sessions.close().await;
+    // Every generation has ended, so every record is on its way.
+    ledger.close().await;
     Ok(())
 }
 

@@ -1,12 +1,14 @@
 //! The one generation pipeline every dialect's route runs, the dialect fixed by the route:
 //!
-//! body -> parse -> resolve the model -> admit (limits) -> measure -> start the provider
-//! -> meter -> track (charges and holds the admission for the stream's life) -> a session
-//! (streams) or the collected answer (non-streaming) -> the dialect's response.
+//! body -> parse -> resolve the model -> admit (limits) -> open its account -> start the
+//! provider -> meter -> track (the account and the admission travel in the stream for its
+//! whole life) -> a session (streams) or the collected answer (non-streaming) -> the
+//! dialect's response.
 //!
 //! Whatever sees every generation once belongs here and nowhere else: a response cache
-//! looks the request up just before a provider starts; a usage record is taken when the
-//! tracked stream ends, however it ends.
+//! looks the request up just before a provider starts; the usage record is the account's,
+//! settled when the tracked stream ends, however it ends (a provider that refuses to start
+//! is recorded too).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -17,11 +19,13 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use rill_core::{Error, ErrorKind, collect, terminated};
+use rill_ledger::Outcome;
 use rill_wire::{Answer, ClientDialect, EventEncoder};
 use tokio_util::sync::CancellationToken;
 
 use super::body::{BodyError, JsonBody};
 use crate::access::Caller;
+use crate::account::{Account, Entry, Stopped};
 use crate::error::ApiError;
 use crate::session::Meta;
 use crate::sse;
@@ -57,17 +61,30 @@ async fn pipeline<D: ClientDialect>(
     let JsonBody(body) = body?;
     let (mut request, options) = D::parse(&body)?;
     let (model, provider) = caller.resolve(&state.models, &request.model)?;
-    let mut admission = state.access.admit(caller)?;
+    let admission = state.access.admit(caller)?;
     request.model = model.clone();
-    admission.measure(&mut request);
     let answer = Answer {
         id: new_id(D::ID_PREFIX),
         model,
         created: unix_now(),
     };
+    let entry = Entry {
+        id: answer.id.clone(),
+        dialect: D::DIALECT.name,
+        model: answer.model.clone(),
+    };
+    let ledger = state.ledger.clone();
+    let models = Arc::clone(&state.models);
+    let mut account = Account::open(admission, ledger, models, entry, &mut request);
 
-    let stream = terminated(state.metrics.meter(provider.start(request).await?));
-    let generation = admission.track(stream);
+    let stream = match provider.start(request).await {
+        Ok(stream) => stream,
+        Err(error) => {
+            account.failed(&error);
+            return Err(error);
+        }
+    };
+    let generation = account.track(terminated(state.metrics.meter(stream)));
     if D::streams(&options) {
         let encoder: crate::session::EncoderFactory = {
             let answer = answer.clone();
@@ -80,13 +97,17 @@ async fn pipeline<D: ClientDialect>(
             encoder,
             headers: D::STREAM_HEADERS,
         };
-        let subscription = state
-            .sessions
-            .start(meta, resumable(headers), generation.stream);
+        let subscription = state.sessions.start(
+            meta,
+            resumable(headers),
+            generation.stream,
+            generation.stopped,
+        );
         return Ok(sse::response(subscription));
     }
     let abort = state.shutdown.abort_token();
-    let completion = run_to_completion(collect(generation.stream), abort).await?;
+    let completion = run_to_completion(collect(generation.stream), abort, &generation.stopped);
+    let completion = completion.await?;
     let body = D::body(&answer, &options, &completion).ok_or_else(|| {
         Error::internal(format!("`{}` has no non-streaming form", D::DIALECT.name))
     })?;
@@ -124,10 +145,12 @@ fn unix_now() -> u64 {
 async fn run_to_completion<T>(
     work: impl Future<Output = Result<T, Error>>,
     abort: &CancellationToken,
+    stopped: &Stopped,
 ) -> Result<T, Error> {
     tokio::select! {
         result = work => result,
         () = abort.cancelled() => {
+            stopped.set(Outcome::Shutdown);
             Err(Error::new(ErrorKind::Overloaded, "the server is shutting down; retry the request"))
         }
     }

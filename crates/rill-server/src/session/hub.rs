@@ -13,9 +13,11 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::SessionsConfig;
-use super::run::{Run, cancelled};
+use super::run::Run;
 use super::store::{Found, Meta, SessionLog, SessionStore, Status};
 use super::subscribe::Subscription;
+use crate::account::Stopped;
+use rill_ledger::Outcome;
 
 pub struct Hub {
     config: SessionsConfig,
@@ -82,9 +84,10 @@ impl Hub {
         meta: Meta,
         resumable: bool,
         stream: EventStream,
+        stopped: Stopped,
     ) -> Subscription {
         let log = self.store.open(meta);
-        let run = Arc::new(Run::new(Arc::clone(&log), stream, resumable));
+        let run = Arc::new(Run::new(Arc::clone(&log), stream, resumable, stopped));
         let id = log.meta().id.clone();
         lock(&self.running).insert(id, Arc::clone(&run));
         run.subscribed();
@@ -123,7 +126,7 @@ impl Hub {
         };
         let run = lock(&self.running).get(&log.meta().id).cloned();
         if let Some(run) = run {
-            run.stop(self, cancelled());
+            run.stop(self, Outcome::Cancelled);
         }
         status
     }
@@ -136,7 +139,7 @@ impl Hub {
         }
         if !run.resumable {
             tracing::info!(id = %run.id(), "client disconnected; generation cancelled");
-            run.stop(self, cancelled());
+            run.stop(self, Outcome::Disconnected);
             return;
         }
         run.hand_off(self);
@@ -150,7 +153,7 @@ impl Hub {
             }
             if run.subscribers() == 0 && run.log.status() == Status::Running {
                 tracing::info!(id = %run.id(), "no client came back; generation cancelled");
-                run.stop(&hub, cancelled());
+                run.stop(&hub, Outcome::Disconnected);
             }
         });
     }

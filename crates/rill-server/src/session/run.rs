@@ -17,8 +17,11 @@ use futures_util::StreamExt;
 use rill_core::{Error, ErrorKind, EventStream, StreamEvent};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
+use rill_ledger::Outcome;
+
 use super::hub::Hub;
 use super::store::SessionLog;
+use crate::account::Stopped;
 
 pub(super) struct Run {
     pub(super) log: Arc<dyn SessionLog>,
@@ -28,6 +31,8 @@ pub(super) struct Run {
     pub(super) resumable: bool,
     /// Stops a driver task (a reader that pulls checks the slot instead).
     stop: CancellationToken,
+    /// Told why the generation was stopped, before its stream is dropped.
+    stopped: Stopped,
 }
 
 /// Who has the provider's stream.
@@ -53,7 +58,12 @@ pub(super) enum Pulled {
 }
 
 impl Run {
-    pub(super) fn new(log: Arc<dyn SessionLog>, stream: EventStream, resumable: bool) -> Self {
+    pub(super) fn new(
+        log: Arc<dyn SessionLog>,
+        stream: EventStream,
+        resumable: bool,
+        stopped: Stopped,
+    ) -> Self {
         Self {
             log,
             slot: Mutex::new(Slot::Pull {
@@ -63,6 +73,7 @@ impl Run {
             subscribers: AtomicUsize::new(0),
             resumable,
             stop: CancellationToken::new(),
+            stopped,
         }
     }
 
@@ -114,6 +125,7 @@ impl Run {
                     }
                     return Pulled::Pending;
                 }
+                self.stopped.set(Outcome::Shutdown);
                 Some(shutting_down())
             }
         };
@@ -139,13 +151,14 @@ impl Run {
             .spawn(async move { run.drive(&driver, stream).await });
     }
 
-    /// Stops the generation at once with `error` (a cancel): the provider's stream is
-    /// dropped, which closes the upstream connection or stops the engine, before the log
-    /// ends with the error.
-    pub(super) fn stop(&self, hub: &Hub, error: Error) {
+    /// Stops the generation at once, cancelled by a client or because its clients left
+    /// (`why`): the provider's stream is dropped, which closes the upstream connection or
+    /// stops the engine, before the log ends with the cancel error.
+    pub(super) fn stop(&self, hub: &Hub, why: Outcome) {
+        self.stopped.set(why);
         let slot = self.lock();
         match &*slot {
-            Slot::Pull { .. } => self.conclude(hub, slot, Some(error)),
+            Slot::Pull { .. } => self.conclude(hub, slot, Some(cancelled())),
             // The driver stops itself, with the cancel error.
             Slot::Driven => self.stop.cancel(),
             Slot::Done => {}
@@ -162,7 +175,10 @@ impl Run {
             let event = tokio::select! {
                 biased;
                 () = &mut stopped => break Some(cancelled()),
-                () = &mut aborted => break Some(shutting_down()),
+                () = &mut aborted => {
+                    self.stopped.set(Outcome::Shutdown);
+                    break Some(shutting_down());
+                }
                 event = stream.next() => event,
             };
             match event {

@@ -18,6 +18,8 @@ mod gateway;
 #[cfg(test)]
 mod keys;
 #[cfg(test)]
+mod ledger;
+#[cfg(test)]
 mod lifecycle;
 #[cfg(test)]
 mod limits;

@@ -1,0 +1,14 @@
+//! rill's usage ledger: one [`Record`] per generation, however it ended, written by one
+//! writer task in batches to SQLite (embedded, the default) or PostgreSQL, off the hot
+//! path: a generation hands its record over ([`Ledger::record`]) and never waits for the
+//! database. Knows nothing of HTTP or of the dialects.
+
+mod read;
+mod record;
+mod store;
+mod writer;
+
+pub use read::{Filter, Group, GroupBy};
+pub use record::{Outcome, Price, Record, Tokens};
+pub use store::{Target, TargetError, day};
+pub use writer::{Ledger, OpenError, Options, Reader, Stats};

@@ -1,0 +1,351 @@
+//! What a generation used and how it ended, settled once when it ends, however it ends.
+//!
+//! An [`Account`] is opened by the pipeline for every admitted generation and travels
+//! inside its stream with the [`Admission`]. It watches the events go by (the model that
+//! serves, the first token, usage reports, the terminal event); when the stream is dropped
+//! (its last event, a cancel, a disconnect, a timeout, shutdown) it settles: the key is
+//! charged what is still uncharged, and one [`Record`] goes to the ledger.
+//!
+//! Counts the provider reported win and are never replaced by estimates. A stream that
+//! ends without a final report (cancelled, failed, or from an upstream that sends none,
+//! such as llama.cpp's server) is counted with the engine's own tally when the engine
+//! served it, else estimated from the text (`estimate`), and marked estimated.
+
+mod estimate;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use futures_util::StreamExt;
+use rill_core::{
+    ChatRequest, ErrorKind, EventStream, FinishReason, Message, StreamEvent, Tally, Usage,
+};
+use rill_ledger::{Ledger, Outcome, Record, Tokens};
+use tokio::time::Instant;
+
+use crate::access::Admission;
+use crate::models::ModelRegistry;
+use estimate::TextSample;
+
+/// Why a generation was stopped from outside its stream (a cancel, a disconnect,
+/// shutdown): told by whoever stops it, before it drops the stream. Clones share one
+/// value; the first one told wins.
+#[derive(Clone, Default)]
+pub struct Stopped(Arc<AtomicU8>);
+
+impl Stopped {
+    pub fn set(&self, why: Outcome) {
+        let Some(index) = Outcome::ALL.iter().position(|o| *o == why) else {
+            return;
+        };
+        // 0 is "not told"; the first cause told stays.
+        let _ = self
+            .0
+            .compare_exchange(0, index as u8 + 1, Ordering::AcqRel, Ordering::Acquire);
+    }
+
+    fn get(&self) -> Option<Outcome> {
+        let told = self.0.load(Ordering::Acquire);
+        Outcome::ALL.get(usize::from(told).checked_sub(1)?).copied()
+    }
+}
+
+/// An admitted generation's stream, with who started it and how to say why it stopped.
+pub struct Tracked {
+    pub stream: EventStream,
+    /// The key that started it, the only one that may resume or cancel it.
+    pub owner: Option<String>,
+    pub stopped: Stopped,
+}
+
+/// The request a generation answers: what the ledger records of it besides the stream.
+pub struct Entry {
+    pub id: String,
+    pub dialect: &'static str,
+    /// The model asked for, by rill's name.
+    pub model: String,
+}
+
+pub struct Account {
+    /// Until the account settles.
+    admission: Option<Admission>,
+    ledger: Ledger,
+    models: Arc<ModelRegistry>,
+    entry: Entry,
+    started_at_ms: i64,
+    started: Instant,
+    meter: Meter,
+    /// The model that serves (its `Start`), by rill's name.
+    served: Option<String>,
+    first_token: Option<Instant>,
+    end: Option<End>,
+    stopped: Stopped,
+}
+
+/// How the stream itself ended.
+enum End {
+    Finished(FinishReason),
+    Failed(ErrorKind),
+}
+
+/// What the generation used, as it streams past.
+#[derive(Default)]
+struct Meter {
+    /// The provider's own counts, when it keeps them (the embedded engine).
+    tally: Tally,
+    prompt: TextSample,
+    output: TextSample,
+    /// The last usage the stream reported.
+    reported: Option<Usage>,
+}
+
+impl Account {
+    /// Opens the account of a generation just admitted; notes what `request` sends (its
+    /// text, for an estimate) and gives it a tally for a provider that counts as it goes.
+    /// Call before the provider starts.
+    pub fn open(
+        admission: Admission,
+        ledger: Ledger,
+        models: Arc<ModelRegistry>,
+        entry: Entry,
+        request: &mut ChatRequest,
+    ) -> Self {
+        let mut meter = Meter::default();
+        request.tally = meter.tally.clone();
+        measure(&mut meter.prompt, request);
+        Self {
+            admission: Some(admission),
+            ledger,
+            models,
+            entry,
+            started_at_ms: unix_ms(),
+            started: Instant::now(),
+            meter,
+            served: None,
+            first_token: None,
+            end: None,
+            stopped: Stopped::default(),
+        }
+    }
+
+    /// The provider refused to start (every attempt failed): the account settles with
+    /// `error` when dropped.
+    pub fn failed(&mut self, error: &rill_core::Error) {
+        self.end = Some(End::Failed(error.kind));
+    }
+
+    /// Moves the account into `stream`: it is held for exactly as long as the stream
+    /// lives, sees every event, and settles when the stream is dropped.
+    pub fn track(self, stream: EventStream) -> Tracked {
+        let owner = self.key();
+        let stopped = self.stopped.clone();
+        let mut account = self;
+        let stream = stream.map(move |event| {
+            account.observe(&event);
+            event
+        });
+        Tracked {
+            stream: Box::pin(stream),
+            owner,
+            stopped,
+        }
+    }
+
+    fn observe(&mut self, event: &StreamEvent) {
+        if event.is_content() && self.first_token.is_none() {
+            self.first_token = Some(Instant::now());
+        }
+        let output = &mut self.meter.output;
+        match event {
+            StreamEvent::Start { model } => self.served = Some(model.clone()),
+            StreamEvent::TextDelta(text)
+            | StreamEvent::ReasoningDelta(text)
+            | StreamEvent::RefusalDelta(text) => output.push(text),
+            StreamEvent::ToolCallStart { name, .. } => output.push(name),
+            StreamEvent::ToolCallDelta { arguments, .. } => output.push(arguments),
+            StreamEvent::Usage(usage) => {
+                self.meter.reported = Some(*usage);
+                if let Some(admission) = &mut self.admission {
+                    admission.charger().charge(usage.total_tokens(), false);
+                }
+            }
+            StreamEvent::Finish(reason) => self.end = Some(End::Finished(*reason)),
+            StreamEvent::Error(error) => self.end = Some(End::Failed(error.kind)),
+            StreamEvent::ReasoningSignature(_)
+            | StreamEvent::ReasoningRedacted(_)
+            | StreamEvent::ToolCallEnd { .. } => {}
+        }
+    }
+
+    fn key(&self) -> Option<String> {
+        self.admission.as_ref()?.key().map(str::to_owned)
+    }
+
+    /// How the generation ended, and the kind of its error if it failed.
+    fn outcome(&self) -> (Outcome, Option<&'static str>) {
+        match &self.end {
+            Some(End::Finished(reason)) => (
+                match reason {
+                    FinishReason::Stop | FinishReason::StopSequence => Outcome::Stop,
+                    FinishReason::Length => Outcome::Length,
+                    FinishReason::ToolCalls => Outcome::ToolCalls,
+                    FinishReason::ContentFilter => Outcome::ContentFilter,
+                },
+                None,
+            ),
+            Some(End::Failed(ErrorKind::Timeout)) => (Outcome::Timeout, Some("timeout")),
+            Some(End::Failed(ErrorKind::Cancelled)) => (Outcome::Cancelled, None),
+            Some(End::Failed(kind)) => (Outcome::Error, Some(kind.as_str())),
+            // Stopped from outside: whoever stopped it said why; a non-streaming request
+            // whose client left says nothing.
+            None => (self.stopped.get().unwrap_or(Outcome::Disconnected), None),
+        }
+    }
+}
+
+impl Drop for Account {
+    fn drop(&mut self) {
+        let ended = Instant::now();
+        let (outcome, error_kind) = self.outcome();
+        let served = self.served.take();
+        let provider = served
+            .as_deref()
+            .and_then(|model| self.models.provider_kind(model))
+            .map(str::to_owned);
+        let price = served.as_deref().and_then(|model| self.models.price(model));
+        let ms = |from: Instant, to: Instant| to.duration_since(from).as_secs_f64() * 1e3;
+        let mut record = Record {
+            id: std::mem::take(&mut self.entry.id),
+            started_at_ms: self.started_at_ms,
+            key: self.key(),
+            dialect: self.entry.dialect.to_owned(),
+            model_requested: std::mem::take(&mut self.entry.model),
+            model_served: served,
+            provider,
+            attempts: self.meter.tally.attempts().max(1),
+            ttft_ms: self.first_token.map(|at| ms(self.started, at)),
+            duration_ms: ms(self.started, ended),
+            tokens: Tokens::default(),
+            cost_usd: None,
+            price,
+            outcome,
+            error_kind: error_kind.map(str::to_owned),
+        };
+        let meter = std::mem::take(&mut self.meter);
+        // The slots are given back now; the last charge and the record follow.
+        let mut charger = self.admission.take().map(Admission::into_charger);
+        let finished = matches!(self.end, Some(End::Finished(_)));
+        let counted = record.model_served.is_some();
+        let ledger = self.ledger.clone();
+        let estimate = counted && meter.needs_estimate(finished);
+        let settle = move || {
+            if counted {
+                record.tokens = meter.tokens(finished);
+            }
+            let tokens = &record.tokens;
+            let estimated = tokens.input_estimated || tokens.output_estimated;
+            if let Some(charger) = &mut charger {
+                charger.charge(tokens.input + tokens.output, estimated);
+            }
+            record.cost_usd = record.price.map(|price| price.cost(&record.tokens));
+            log(&record);
+            ledger.record(record);
+        };
+        if estimate {
+            // Counting text is CPU work: off the async workers.
+            self.ledger.spawn_blocking(settle);
+        } else {
+            settle();
+        }
+    }
+}
+
+impl Meter {
+    /// Whether the counts need the text counted: no final report, and no tally.
+    fn needs_estimate(&self, finished: bool) -> bool {
+        !(finished && self.reported.is_some()) && self.tally.usage().is_none()
+    }
+
+    /// The generation's counts: the provider's final report when the stream finished with
+    /// one; else what it reported so far, raised to the engine's own tally or to an
+    /// estimate from the text where those say more, and marked estimated there (CPU work:
+    /// see [`TextSample::tokens`]).
+    fn tokens(&self, finished: bool) -> Tokens {
+        let reported = self.reported.unwrap_or_default();
+        let from_report = |usage: &Usage| Tokens {
+            input: usage.input_tokens,
+            output: usage.output_tokens,
+            cached_input: usage.cached_input_tokens.unwrap_or_default(),
+            cache_write: usage.cache_write_tokens.unwrap_or_default(),
+            reasoning: usage.reasoning_tokens.unwrap_or_default(),
+            input_estimated: false,
+            output_estimated: false,
+        };
+        let mut tokens = from_report(&reported);
+        if finished && self.reported.is_some() {
+            return tokens;
+        }
+        // Not the provider's report: the engine's own exact tally, else counted text.
+        let (input, output) = match self.tally.usage() {
+            Some(tally) => (tally.input_tokens, tally.output_tokens),
+            None if tokens.input == 0 => (self.prompt.tokens(), self.output.tokens()),
+            None => (0, self.output.tokens()),
+        };
+        if tokens.input == 0 && input > 0 {
+            tokens.input = input;
+            tokens.input_estimated = true;
+        }
+        if output > tokens.output {
+            tokens.output = output;
+            tokens.output_estimated = true;
+        }
+        tokens
+    }
+}
+
+/// One line per generation: who, what, how much, how fast, how it ended (never a key or
+/// any content).
+fn log(record: &Record) {
+    let tokens = &record.tokens;
+    tracing::info!(
+        id = %record.id,
+        key = record.key.as_deref().unwrap_or("-"),
+        model = %record.model_requested,
+        served_by = record.model_served.as_deref().unwrap_or("-"),
+        attempts = record.attempts,
+        input_tokens = tokens.input,
+        output_tokens = tokens.output,
+        estimated = tokens.input_estimated || tokens.output_estimated,
+        ttft_ms = record.ttft_ms.map(|ms| ms.round() as u64),
+        duration_ms = record.duration_ms.round() as u64,
+        cost_usd = record.cost_usd,
+        outcome = record.outcome.as_str(),
+        error = record.error_kind.as_deref(),
+        "generation"
+    );
+}
+
+/// Notes the text `request` sends, for an estimate of its tokens.
+fn measure(prompt: &mut TextSample, request: &ChatRequest) {
+    for message in &request.messages {
+        prompt.push(message.text().unwrap_or_default());
+        if let Message::Assistant { tool_calls, .. } = message {
+            for call in tool_calls {
+                prompt.push(&call.name);
+                prompt.push(&call.arguments);
+            }
+        }
+    }
+    for tool in &request.tools {
+        prompt.push(&tool.name);
+        prompt.push(tool.description.as_deref().unwrap_or_default());
+        prompt.push(&tool.parameters.to_string());
+    }
+}
+
+fn unix_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}

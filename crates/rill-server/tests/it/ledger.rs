@@ -1,0 +1,369 @@
+//! Every generation lands in the ledger, however it ends: finished (stop, length, tool
+//! calls), cancelled, disconnected, timed out, failed, refused before its first token,
+//! served by a fallback, or ended by shutdown; with the counts the provider reported, or
+//! estimates marked as such, and the cost at the model's price.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use rill_ledger::{Filter, Outcome, Price, Reader, Record, Target, Tokens};
+use rill_server::{AppState, Config, LedgerConfig, ModelRegistry, ServerConfig};
+use serde_json::json;
+
+use crate::support::*;
+
+/// A fresh SQLite ledger file.
+fn sqlite() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!(
+            "ledger-{}-{}",
+            std::process::id(),
+            fastrand::u64(..)
+        ))
+        .join("ledger.sqlite")
+}
+
+const MODELS: &str = r#"
+[retries]
+base_delay_ms = 1
+max_delay_ms = 5
+
+[[models]]
+name = "fast"
+provider = "scripted"
+script = { text = "one two three four", tokens_per_second = 0 }
+price = { input_per_mtok = 1.0, output_per_mtok = 4.0 }
+
+[[models]]
+name = "slow"
+provider = "scripted"
+script = { text = "a b c d e f g h i j k l m n o p q r s t u v w x y z", tokens_per_second = 50 }
+
+[[models]]
+name = "tool"
+provider = "scripted"
+script = { tool_calls = [{ name = "get_weather", arguments = '{"city":"Paris"}' }] }
+
+[[models]]
+name = "stall"
+provider = "scripted"
+script = { text = "a b c d", stall_after = 2, stall_ms = 10000 }
+timeouts = { idle_secs = 0.2 }
+
+[[models]]
+name = "failing"
+provider = "scripted"
+script = { text = "a b c d", error_after = 2 }
+
+[[models]]
+name = "down"
+provider = "scripted"
+script = { fail_status = 503 }
+max_attempts = 2
+
+[[models]]
+name = "primary"
+provider = "scripted"
+script = { fail_status = 503 }
+max_attempts = 2
+fallbacks = ["fast"]
+"#;
+
+/// A server for `models` (as `rill serve` builds them) whose ledger is a fresh SQLite
+/// file, written every `flush_ms`.
+async fn server(models: &str, flush_ms: u64) -> (Running, PathBuf) {
+    let config = Config::from_toml(models).unwrap();
+    let registry = ModelRegistry::from_config(&config).await.unwrap();
+    let path = sqlite();
+    let ledger = LedgerConfig {
+        url: Some(format!("sqlite://{}", path.display())),
+        flush_ms,
+        ..LedgerConfig::default()
+    };
+    let state = AppState::new(ServerConfig::default(), registry)
+        .with_ledger_config(&ledger)
+        .unwrap();
+    (spawn(state).await, path)
+}
+
+/// The record of generation `id`, once it is written.
+async fn record(state: &AppState, id: &str) -> Record {
+    let reader = state.ledger.reader().unwrap();
+    for _ in 0..250 {
+        state.ledger.flush().await;
+        let records = reader.records(&Filter::default(), 1000).await.unwrap();
+        if let Some(record) = records.into_iter().find(|r| r.id == id) {
+            return record;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("no record of {id}");
+}
+
+async fn start(url: &str, model: &str, extra: serde_json::Value) -> reqwest::Response {
+    let mut body = json!({
+        "model": model,
+        "stream": true,
+        "stream_options": {"include_usage": true},
+        "messages": [{"role": "user", "content": "What is the weather like in Paris today?"}],
+    });
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    let response = post_chat(url, body).await;
+    assert_eq!(response.status(), 200);
+    response
+}
+
+fn stream_id(response: &reqwest::Response) -> String {
+    response.headers()["x-rill-stream-id"]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Reads until some content arrived.
+async fn read_some(response: &mut reqwest::Response) {
+    let mut seen = String::new();
+    while !seen.contains("\"content\":\"") {
+        let chunk = response.chunk().await.unwrap().expect("ended early");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+}
+
+async fn read_all(response: reqwest::Response) -> String {
+    response.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn every_way_a_generation_ends_is_recorded() {
+    let (server, _) = server(MODELS, 10).await;
+    let url = &server.url;
+    let http = http();
+
+    // Finished, each way a model finishes.
+    let finished = [
+        ("fast", json!({}), Outcome::Stop),
+        ("fast", json!({"max_tokens": 2}), Outcome::Length),
+        ("tool", json!({}), Outcome::ToolCalls),
+    ];
+    for (model, extra, outcome) in finished {
+        let response = start(url, model, extra).await;
+        let id = stream_id(&response);
+        let body = read_all(response).await;
+        let r = record(&server.state, &id).await;
+        assert_eq!(r.outcome, outcome, "{body}");
+        assert_eq!(r.model_requested, model);
+        assert_eq!(r.model_served.as_deref(), Some(model));
+        assert_eq!(r.provider.as_deref(), Some("scripted"));
+        assert_eq!((r.attempts, r.error_kind.as_deref()), (1, None));
+        assert_eq!(r.dialect, "openai-chat");
+        assert!(r.ttft_ms.is_some() && r.duration_ms >= r.ttft_ms.unwrap());
+        assert!(r.tokens.input > 0 && r.tokens.output > 0, "{:?}", r.tokens);
+        assert!(!r.tokens.input_estimated && !r.tokens.output_estimated);
+    }
+
+    // Cancelled by the client, and the client gone.
+    for outcome in [Outcome::Cancelled, Outcome::Disconnected] {
+        let mut response = start(url, "slow", json!({})).await;
+        let id = stream_id(&response);
+        read_some(&mut response).await;
+        if outcome == Outcome::Cancelled {
+            let cancel = http
+                .post(format!("{url}/v1/streams/{id}/cancel"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(cancel.status(), 200);
+        }
+        drop(response);
+        let r = record(&server.state, &id).await;
+        assert_eq!(r.outcome, outcome);
+        assert!(r.tokens.output_estimated, "{:?}", r.tokens);
+        assert!(r.duration_ms < 5_000.0);
+    }
+
+    // Failed mid-stream: stalled past the idle timeout, or an error from the provider.
+    for (model, outcome, kind) in [
+        ("stall", Outcome::Timeout, "timeout"),
+        ("failing", Outcome::Error, "upstream"),
+    ] {
+        let response = start(url, model, json!({})).await;
+        let id = stream_id(&response);
+        read_all(response).await;
+        let r = record(&server.state, &id).await;
+        assert_eq!((r.outcome, r.error_kind.as_deref()), (outcome, Some(kind)));
+        assert!(r.ttft_ms.is_some());
+    }
+}
+
+#[tokio::test]
+async fn refused_before_the_first_token_and_served_by_a_fallback() {
+    let (server, path) = server(MODELS, 10).await;
+    let url = &server.url;
+
+    // Every attempt failed: the client gets the error, the ledger a record of it.
+    let response = post_chat(
+        url,
+        json!({"model": "down", "messages": [{"role": "user", "content": "hi"}]}),
+    )
+    .await;
+    assert_eq!(response.status(), 503);
+    server.state.ledger.flush().await;
+    let reader = Reader::open(&Target::Sqlite(path)).await.unwrap();
+    let only_down = Filter {
+        model: Some("down".into()),
+        ..Filter::default()
+    };
+    let records = reader.records(&only_down, 10).await.unwrap();
+    let [down] = records.as_slice() else {
+        panic!("{records:?}")
+    };
+    assert_eq!(
+        (down.outcome, down.error_kind.as_deref()),
+        (Outcome::Error, Some("overloaded"))
+    );
+    assert_eq!((down.model_served.as_deref(), down.attempts), (None, 2));
+    assert_eq!(down.tokens, Tokens::default());
+    assert_eq!(down.cost_usd, None);
+
+    // The model asked for failed twice; its fallback served, at the fallback's price.
+    let response = start(url, "primary", json!({})).await;
+    let id = stream_id(&response);
+    let body = read_all(response).await;
+    let r = record(&server.state, &id).await;
+    assert_eq!(r.outcome, Outcome::Stop, "{body}");
+    assert_eq!(
+        (r.model_requested.as_str(), r.model_served.as_deref()),
+        ("primary", Some("fast"))
+    );
+    assert_eq!(r.attempts, 3);
+    let price = Price {
+        input_per_mtok: 1.0,
+        output_per_mtok: 4.0,
+        ..Price::default()
+    };
+    assert_eq!(r.price, Some(price));
+    let cost = r.cost_usd.unwrap();
+    let expected = (r.tokens.input as f64 * 1.0 + r.tokens.output as f64 * 4.0) / 1e6;
+    assert!((cost - expected).abs() < 1e-12, "{cost} vs {expected}");
+
+    // Non-streaming, another dialect.
+    let response = http()
+        .post(format!("{url}/v1/messages"))
+        .json(&json!({"model": "fast", "max_tokens": 64, "messages": [{"role": "user", "content": "hi"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let message: serde_json::Value = response.json().await.unwrap();
+    let id = message["id"].as_str().unwrap();
+    let r = record(&server.state, id).await;
+    assert_eq!(
+        (r.dialect.as_str(), r.outcome),
+        ("anthropic-messages", Outcome::Stop)
+    );
+    assert_eq!(
+        r.tokens.output,
+        message["usage"]["output_tokens"].as_u64().unwrap()
+    );
+}
+
+#[tokio::test]
+async fn shutdown_ends_streams_and_writes_every_record_before_the_server_stops() {
+    // Records would wait a minute to be written but for the shutdown.
+    let (server, path) = server(MODELS, 60_000).await;
+    let mut response = start(&server.url, "slow", json!({})).await;
+    let id = stream_id(&response);
+    read_some(&mut response).await;
+    let finished = start(&server.url, "fast", json!({})).await;
+    let finished_id = stream_id(&finished);
+    read_all(finished).await;
+
+    server.state.shutdown.begin(Duration::ZERO);
+    read_all(response).await;
+    tokio::time::timeout(Duration::from_secs(10), server.server)
+        .await
+        .expect("the server did not stop")
+        .unwrap()
+        .unwrap();
+
+    let reader = Reader::open(&Target::Sqlite(path)).await.unwrap();
+    let records = reader.records(&Filter::default(), 10).await.unwrap();
+    let outcome = |id: &str| records.iter().find(|r| r.id == id).map(|r| r.outcome);
+    assert_eq!(outcome(&id), Some(Outcome::Shutdown), "{records:?}");
+    assert_eq!(outcome(&finished_id), Some(Outcome::Stop));
+}
+
+/// `rill mock-upstream`: an OpenAI-compatible server playing `script`.
+async fn mock_upstream(script: rill_providers::ScriptConfig) -> Running {
+    let provider = std::sync::Arc::new(rill_providers::ScriptedProvider::new("mock", script));
+    spawn(AppState::new(
+        ServerConfig::default(),
+        ModelRegistry::catch_all(provider),
+    ))
+    .await
+}
+
+fn upstream_models(mock: &Running) -> String {
+    format!(
+        "[[models]]\nname = \"gpt\"\nprovider = \"openai\"\nbase_url = \"{}/v1\"\n",
+        mock.url
+    )
+}
+
+#[tokio::test]
+async fn a_cancelled_upstream_stream_is_billed_with_estimated_counts() {
+    let words: String = (0..400).map(|i| format!("word{i} ")).collect();
+    let mock = mock_upstream(text(&words, 200.0)).await;
+    let (server, _) = server(&upstream_models(&mock), 10).await;
+    let mut response = start(&server.url, "gpt", json!({})).await;
+    let id = stream_id(&response);
+    let mut delivered = String::new();
+    while delivered.matches("word").count() < 20 {
+        let chunk = response.chunk().await.unwrap().expect("ended early");
+        delivered.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    let cancel = http()
+        .post(format!("{}/v1/streams/{id}/cancel", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cancel.status(), 200);
+    let r = record(&server.state, &id).await;
+    assert_eq!(r.outcome, Outcome::Cancelled);
+    assert_eq!(r.provider.as_deref(), Some("openai"));
+    // No usage came: both counts are estimates, the output at least what was delivered
+    // (each "wordN " is two or three tokens) and well under the whole answer.
+    assert!(
+        r.tokens.input_estimated && r.tokens.output_estimated,
+        "{:?}",
+        r.tokens
+    );
+    assert!(r.tokens.input >= 5, "{:?}", r.tokens);
+    assert!((40..1200).contains(&r.tokens.output), "{:?}", r.tokens);
+}
+
+#[tokio::test]
+async fn reported_counts_are_kept_as_reported() {
+    let mock = mock_upstream(text("The weather in Paris is sunny.", 0.0)).await;
+    let (server, _) = server(&upstream_models(&mock), 10).await;
+    let response = start(&server.url, "gpt", json!({})).await;
+    let id = stream_id(&response);
+    let body = read_all(response).await;
+    // The usage the client saw is what the upstream reported.
+    let usage = body
+        .lines()
+        .filter_map(|line| line.strip_prefix("data: "))
+        .filter_map(|data| serde_json::from_str::<serde_json::Value>(data).ok())
+        .find_map(|chunk| chunk.get("usage").filter(|u| !u.is_null()).cloned())
+        .expect("no usage chunk");
+    let r = record(&server.state, &id).await;
+    assert_eq!(r.outcome, Outcome::Stop);
+    assert_eq!(r.tokens.input, usage["prompt_tokens"].as_u64().unwrap());
+    assert_eq!(
+        r.tokens.output,
+        usage["completion_tokens"].as_u64().unwrap()
+    );
+    assert!(!r.tokens.input_estimated && !r.tokens.output_estimated);
+}
