@@ -74,6 +74,21 @@ impl Client {
         Ok(list.data.into_iter().map(|m| m.id).collect())
     }
 
+    /// `GET /v1/usage` with `query` (rill's usage ledger, for an admin key): the JSON body.
+    pub async fn usage(&self, query: &[(&str, &str)]) -> Result<serde_json::Value, Error> {
+        let url = reqwest::Url::parse_with_params(&format!("{}/usage", self.base_url), query)
+            .map_err(|e| Error::invalid_request(format!("the server URL is not valid: {e}")))?;
+        let request = self.http.get(url);
+        let body = self
+            .send(request)
+            .await?
+            .bytes()
+            .await
+            .map_err(transport_error)?;
+        serde_json::from_slice(&body)
+            .map_err(|e| Error::upstream(format!("the usage answer is not valid JSON: {e}")))
+    }
+
     /// Starts a streamed chat completion. Usage is always requested.
     pub async fn stream_chat(&self, request: &ChatRequest) -> Result<EventStream, Error> {
         self.stream_chat_as(request, &request.model).await

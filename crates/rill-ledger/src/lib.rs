@@ -6,9 +6,11 @@
 mod read;
 mod record;
 mod store;
+mod time;
 mod writer;
 
 pub use read::{Filter, Group, GroupBy};
 pub use record::{Outcome, Price, Record, Tokens};
-pub use store::{Target, TargetError, day};
+pub use store::{Target, TargetError};
+pub use time::{Period, day, format_time, parse_time};
 pub use writer::{Ledger, OpenError, Options, Reader, Stats};

@@ -1,6 +1,6 @@
 //! Reading the ledger back: records, usage summed by key, model or day, and a key's spend.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlx::{
     ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Pool, QueryBuilder, Row, Type,
 };
@@ -39,6 +39,14 @@ impl GroupBy {
         }
     }
 
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Key => "key",
+            Self::Model => "model",
+            Self::Day => "day",
+        }
+    }
+
     fn column(self) -> &'static str {
         match self {
             Self::Key => "key_name",
@@ -49,7 +57,7 @@ impl GroupBy {
 }
 
 /// The usage of one group.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Group {
     /// The key's name, the model or the day (`null`: generations without a key).
     pub group: Option<String>,
@@ -62,6 +70,20 @@ pub struct Group {
     /// Of the requests, how many have estimated counts.
     pub estimated: u64,
     pub cost_usd: f64,
+}
+
+impl Group {
+    /// Adds `other`'s counts to these (for a total; the group name stays).
+    pub fn add(&mut self, other: &Group) {
+        self.requests += other.requests;
+        self.input_tokens += other.input_tokens;
+        self.output_tokens += other.output_tokens;
+        self.cached_input_tokens += other.cached_input_tokens;
+        self.cache_write_tokens += other.cache_write_tokens;
+        self.reasoning_tokens += other.reasoning_tokens;
+        self.estimated += other.estimated;
+        self.cost_usd += other.cost_usd;
+    }
 }
 
 impl Store {

@@ -12,6 +12,7 @@ use sqlx::sqlite::{
 use sqlx::{Database, Encode, Executor, IntoArguments, Pool, QueryBuilder, Type};
 
 use crate::record::Record;
+use crate::time::day;
 
 /// Where the ledger lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -222,19 +223,6 @@ where
         .push_bind(record.error_kind.clone());
 }
 
-/// The UTC date of `ms` since the epoch, as `YYYY-MM-DD` (what usage groups by day).
-pub fn day(ms: i64) -> String {
-    let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let date = at.date();
-    format!(
-        "{:04}-{:02}-{:02}",
-        date.year(),
-        u8::from(date.month()),
-        date.day()
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,13 +253,5 @@ mod tests {
             target.describe(),
             "PostgreSQL postgres://rill:REDACTED@db:5432/rill"
         );
-    }
-
-    #[test]
-    fn days_are_utc_dates() {
-        assert_eq!(day(0), "1970-01-01");
-        // 2026-12-07T23:59:59.999Z and the millisecond after.
-        assert_eq!(day(1_796_687_999_999), "2026-12-07");
-        assert_eq!(day(1_796_688_000_000), "2026-12-08");
     }
 }

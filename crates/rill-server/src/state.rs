@@ -62,6 +62,14 @@ impl AppState {
         Ok(self.with_ledger(ledger))
     }
 
+    /// Reads what each key with a budget spent this period from the ledger (before any
+    /// request), so a restart does not forget it.
+    pub async fn load_budgets(&self) {
+        if let Some(reader) = self.ledger.reader() {
+            self.access.load_spend(reader).await;
+        }
+    }
+
     /// With this ledger (before any request): every generation's record goes to it, and
     /// the server's shutdown waits until it has written them.
     #[must_use]

@@ -29,6 +29,9 @@ pub enum Command {
     /// Serve a scripted OpenAI-compatible upstream (every model name answers), with an
     /// adjustable token rate and injected faults: for benchmarks and gateway tests.
     MockUpstream(MockArgs),
+    /// What was spent: usage summed by key, model or day, from a running server (an admin
+    /// key's `GET /v1/usage`) or straight from the ledger database (`--local`, `--db`).
+    Usage(UsageArgs),
     /// Make virtual API keys for `[[keys]]` in the config, which stores only their SHA-256.
     #[command(subcommand)]
     Key(KeyCommand),
@@ -72,6 +75,37 @@ pub struct ClientArgs {
     /// API key sent as `Authorization: Bearer`, if the server needs one.
     #[arg(long, env = "RILL_API_KEY", hide_env_values = true)]
     pub api_key: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct UsageArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// Read the ledger file in rill's data directory instead of asking a server.
+    #[arg(long)]
+    pub local: bool,
+    /// Read this ledger instead of asking a server: a SQLite file, `sqlite://PATH` or
+    /// `postgres://...`.
+    #[arg(long, conflicts_with = "local")]
+    pub db: Option<String>,
+    /// Sum by `key`, `model` or `day` (UTC).
+    #[arg(long, default_value = "key")]
+    pub group_by: String,
+    /// Only this key's generations (by name).
+    #[arg(long)]
+    pub key: Option<String>,
+    /// Only generations that asked for this model.
+    #[arg(long)]
+    pub model: Option<String>,
+    /// From this instant on: a date (2026-12-07, UTC), an RFC 3339 time or Unix seconds.
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Before this instant (same forms).
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Print the groups as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

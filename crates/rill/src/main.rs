@@ -5,6 +5,7 @@ mod chat;
 mod cli;
 mod key;
 mod serve;
+mod usage;
 
 use clap::Parser;
 
@@ -33,6 +34,7 @@ fn main() -> std::process::ExitCode {
             Command::Models(args) => chat::models(args).await,
             Command::Fetch => serve::fetch().await,
             Command::Key(command) => key::run(command),
+            Command::Usage(args) => usage::usage(args).await,
         }
     });
     match result {
@@ -47,7 +49,7 @@ fn main() -> std::process::ExitCode {
 fn init_logging(cli: &Cli) {
     let default = match cli.command {
         Command::Serve(_) | Command::MockUpstream(_) | Command::Fetch => "info",
-        Command::Chat(_) | Command::Models(_) | Command::Key(_) => "warn",
+        Command::Chat(_) | Command::Models(_) | Command::Key(_) | Command::Usage(_) => "warn",
     };
     // `RILL_LOG` first, then the ecosystem's `RUST_LOG`; the same filter syntax.
     let configured = ["RILL_LOG", "RUST_LOG"]

@@ -32,6 +32,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .with_sessions(config.sessions)
         .with_keys(config.keys)?
         .with_ledger_config(&config.ledger)?;
+    state.load_budgets().await;
     run(state).await
 }
 

@@ -62,6 +62,8 @@ pub struct Charger {
     /// Tokens of this generation charged so far (a later count replaces an earlier one,
     /// so only the difference is charged).
     charged: u64,
+    /// US dollars of this generation added to the key's spend so far, likewise.
+    spent: f64,
 }
 
 impl Admission {
@@ -70,6 +72,7 @@ impl Admission {
             key: key.clone(),
             metrics,
             charged: 0,
+            spent: 0.0,
         };
         Self {
             _slot: slot,
@@ -95,6 +98,7 @@ impl Admission {
             key: self.charger.key.clone(),
             metrics: self.charger.metrics.clone(),
             charged: self.charger.charged,
+            spent: self.charger.spent,
         }
     }
 }
@@ -115,6 +119,20 @@ impl Charger {
         self.metrics.key_tokens(&key.config.name, tokens);
         if estimated {
             self.metrics.key_estimated_tokens(&key.config.name, tokens);
+        }
+    }
+}
+
+impl Charger {
+    /// Adds up to `total_usd` for this generation to the key's spend (its budget).
+    pub fn spend(&mut self, total_usd: f64) {
+        let Some(key) = &self.key else {
+            return;
+        };
+        let usd = total_usd - self.spent;
+        if usd > 0.0 {
+            self.spent = total_usd;
+            key.spend(usd);
         }
     }
 }

@@ -55,6 +55,50 @@ struct Ledger {
     in_flight: u32,
     requests: window::Requests,
     tokens: window::Tokens,
+    /// What the key spent in its budget period.
+    spend: Spend,
+}
+
+/// US dollars spent since `period_start` (ms since the epoch).
+#[derive(Debug, Default)]
+struct Spend {
+    period_start: i64,
+    usd: f64,
+}
+
+impl Key {
+    /// Adds `usd` to this period's spend (a new period starts from 0).
+    fn spend(&self, usd: f64) {
+        let Some(start) = self.budget_period_start() else {
+            return;
+        };
+        let mut ledger = self.ledger();
+        ledger.spend.roll(start);
+        ledger.spend.usd += usd;
+    }
+
+    /// The start of the current budget period, if the key has a budget.
+    fn budget_period_start(&self) -> Option<i64> {
+        self.config.budget_usd?;
+        Some(self.config.budget_period.bounds(unix_ms()).0)
+    }
+}
+
+impl Spend {
+    fn roll(&mut self, period_start: i64) {
+        if self.period_start != period_start {
+            *self = Self {
+                period_start,
+                usd: 0.0,
+            };
+        }
+    }
+}
+
+fn unix_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 impl Key {
@@ -72,6 +116,11 @@ impl Caller {
     /// The key's name (for logs, metrics and a stream's owner).
     pub fn name(&self) -> Option<&str> {
         self.0.as_deref().map(|key| key.config.name.as_str())
+    }
+
+    /// Whether this caller's key may read every key's usage (`admin = true`).
+    pub fn is_admin(&self) -> bool {
+        self.0.as_deref().is_some_and(|key| key.config.admin)
     }
 
     /// Whether this caller may use `model`.
@@ -119,6 +168,7 @@ pub enum Limit {
     Concurrency,
     Requests,
     Tokens,
+    Budget,
 }
 
 impl Limit {
@@ -127,6 +177,7 @@ impl Limit {
             Self::Concurrency => "concurrency",
             Self::Requests => "requests",
             Self::Tokens => "tokens",
+            Self::Budget => "budget",
         }
     }
 }
@@ -231,6 +282,9 @@ impl Access {
         {
             over.push((Limit::Tokens, format!("{tpm} tokens per minute"), wait));
         }
+        if let Some(refusal) = self.over_budget(config, &mut ledger) {
+            return Err(refusal);
+        }
         if !over.is_empty() {
             return Err(self.refused(&config.name, &over));
         }
@@ -243,6 +297,61 @@ impl Access {
             Some(Arc::clone(key)),
             self.metrics.clone(),
         ))
+    }
+
+    /// The 429 for a key that spent its budget for this period, which names the budget and
+    /// when the period starts over.
+    fn over_budget(&self, config: &KeyConfig, ledger: &mut Ledger) -> Option<Error> {
+        let budget = config.budget_usd?;
+        let now = unix_ms();
+        let (start, next) = config.budget_period.bounds(now);
+        ledger.spend.roll(start);
+        if ledger.spend.usd < budget {
+            return None;
+        }
+        self.metrics
+            .key_limited(&config.name, Limit::Budget.as_str());
+        tracing::info!(key = %config.name, "request refused: the key's budget is spent");
+        let wait = Duration::from_millis(u64::try_from(next - now).unwrap_or(0));
+        let message = format!(
+            "this key has spent ${:.4} of its ${budget} budget for this {}; it starts over at {}",
+            ledger.spend.usd,
+            config.budget_period.name(),
+            rill_ledger::format_time(next)
+        );
+        Some(
+            Error::new(ErrorKind::RateLimited, message)
+                .with_code("budget_exceeded")
+                .with_retry_after(wait),
+        )
+    }
+
+    /// Reads what each key with a budget spent in its current period from the ledger, so a
+    /// restart does not forget it. Keys whose spend cannot be read start from 0 (logged).
+    pub async fn load_spend(&self, reader: &rill_ledger::Reader) {
+        for key in &self.keys {
+            let Some(start) = key.budget_period_start() else {
+                continue;
+            };
+            let filter = rill_ledger::Filter {
+                key: Some(key.config.name.clone()),
+                since_ms: Some(start),
+                ..rill_ledger::Filter::default()
+            };
+            match reader.usage(&filter, rill_ledger::GroupBy::Key).await {
+                Ok(groups) => {
+                    let usd = groups.iter().map(|group| group.cost_usd).sum::<f64>();
+                    let mut ledger = key.ledger();
+                    ledger.spend.roll(start);
+                    ledger.spend.usd += usd;
+                }
+                Err(error) => tracing::warn!(
+                    key = %key.config.name,
+                    %error,
+                    "cannot read the key's spend from the ledger; its budget counts from 0"
+                ),
+            }
+        }
     }
 
     /// Admits a replay (a resume of a stream) for `caller`: it counts against the key's

@@ -21,7 +21,7 @@ use futures_util::StreamExt;
 use rill_core::{
     ChatRequest, ErrorKind, EventStream, FinishReason, Message, StreamEvent, Tally, Usage,
 };
-use rill_ledger::{Ledger, Outcome, Record, Tokens};
+use rill_ledger::{Ledger, Outcome, Price, Record, Tokens};
 use tokio::time::Instant;
 
 use crate::access::Admission;
@@ -76,8 +76,9 @@ pub struct Account {
     started_at_ms: i64,
     started: Instant,
     meter: Meter,
-    /// The model that serves (its `Start`), by rill's name.
+    /// The model that serves (its `Start`), by rill's name, and its price.
     served: Option<String>,
+    price: Option<Price>,
     first_token: Option<Instant>,
     end: Option<End>,
     stopped: Stopped,
@@ -123,6 +124,7 @@ impl Account {
             started: Instant::now(),
             meter,
             served: None,
+            price: None,
             first_token: None,
             end: None,
             stopped: Stopped::default(),
@@ -158,7 +160,10 @@ impl Account {
         }
         let output = &mut self.meter.output;
         match event {
-            StreamEvent::Start { model } => self.served = Some(model.clone()),
+            StreamEvent::Start { model } => {
+                self.price = self.models.price(model);
+                self.served = Some(model.clone());
+            }
             StreamEvent::TextDelta(text)
             | StreamEvent::ReasoningDelta(text)
             | StreamEvent::RefusalDelta(text) => output.push(text),
@@ -167,7 +172,11 @@ impl Account {
             StreamEvent::Usage(usage) => {
                 self.meter.reported = Some(*usage);
                 if let Some(admission) = &mut self.admission {
-                    admission.charger().charge(usage.total_tokens(), false);
+                    let charger = admission.charger();
+                    charger.charge(usage.total_tokens(), false);
+                    if let Some(price) = &self.price {
+                        charger.spend(price.cost(&reported(usage)));
+                    }
                 }
             }
             StreamEvent::Finish(reason) => self.end = Some(End::Finished(*reason)),
@@ -213,7 +222,7 @@ impl Drop for Account {
             .as_deref()
             .and_then(|model| self.models.provider_kind(model))
             .map(str::to_owned);
-        let price = served.as_deref().and_then(|model| self.models.price(model));
+        let price = self.price;
         let ms = |from: Instant, to: Instant| to.duration_since(from).as_secs_f64() * 1e3;
         let mut record = Record {
             id: std::mem::take(&mut self.entry.id),
@@ -245,10 +254,11 @@ impl Drop for Account {
             }
             let tokens = &record.tokens;
             let estimated = tokens.input_estimated || tokens.output_estimated;
+            record.cost_usd = record.price.map(|price| price.cost(&record.tokens));
             if let Some(charger) = &mut charger {
                 charger.charge(tokens.input + tokens.output, estimated);
+                charger.spend(record.cost_usd.unwrap_or_default());
             }
-            record.cost_usd = record.price.map(|price| price.cost(&record.tokens));
             log(&record);
             ledger.record(record);
         };
@@ -272,17 +282,7 @@ impl Meter {
     /// estimate from the text where those say more, and marked estimated there (CPU work:
     /// see [`TextSample::tokens`]).
     fn tokens(&self, finished: bool) -> Tokens {
-        let reported = self.reported.unwrap_or_default();
-        let from_report = |usage: &Usage| Tokens {
-            input: usage.input_tokens,
-            output: usage.output_tokens,
-            cached_input: usage.cached_input_tokens.unwrap_or_default(),
-            cache_write: usage.cache_write_tokens.unwrap_or_default(),
-            reasoning: usage.reasoning_tokens.unwrap_or_default(),
-            input_estimated: false,
-            output_estimated: false,
-        };
-        let mut tokens = from_report(&reported);
+        let mut tokens = reported(&self.reported.unwrap_or_default());
         if finished && self.reported.is_some() {
             return tokens;
         }
@@ -324,6 +324,19 @@ fn log(record: &Record) {
         error = record.error_kind.as_deref(),
         "generation"
     );
+}
+
+/// The counts a provider reported, as the ledger keeps them.
+fn reported(usage: &Usage) -> Tokens {
+    Tokens {
+        input: usage.input_tokens,
+        output: usage.output_tokens,
+        cached_input: usage.cached_input_tokens.unwrap_or_default(),
+        cache_write: usage.cache_write_tokens.unwrap_or_default(),
+        reasoning: usage.reasoning_tokens.unwrap_or_default(),
+        input_estimated: false,
+        output_estimated: false,
+    }
 }
 
 /// Notes the text `request` sends, for an estimate of its tokens.

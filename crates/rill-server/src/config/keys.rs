@@ -3,6 +3,7 @@
 use std::fmt;
 use std::num::{NonZeroU32, NonZeroU64};
 
+use rill_ledger::Period;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
@@ -12,7 +13,7 @@ pub const KEY_PREFIX: &str = "sk-rill-";
 
 /// One client's key: who it is (for logs and metrics) and what it may do. The key itself
 /// is never stored, only its SHA-256.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct KeyConfig {
     /// Shown in logs and metrics (never the key).
@@ -31,6 +32,16 @@ pub struct KeyConfig {
     /// The models this key may use; absent: all of them.
     #[serde(default)]
     pub models: Option<Vec<String>>,
+    /// May read every key's usage (`GET /v1/usage`).
+    #[serde(default)]
+    pub admin: bool,
+    /// US dollars this key may spend per `budget_period`, at the models' prices; once
+    /// spent, 429 until the period starts over.
+    #[serde(default)]
+    pub budget_usd: Option<f64>,
+    /// `day` or `month` (the default), starting at UTC midnight.
+    #[serde(default)]
+    pub budget_period: Period,
 }
 
 impl KeyConfig {
@@ -43,6 +54,9 @@ impl KeyConfig {
             requests_per_minute: None,
             tokens_per_minute: None,
             models: None,
+            admin: false,
+            budget_usd: None,
+            budget_period: Period::default(),
         }
     }
 }
@@ -137,6 +151,10 @@ pub enum KeyError {
         "invalid configuration: key `{key}` lists the model `{model}`, which is not configured"
     )]
     UnknownModel { key: String, model: String },
+    #[error(
+        "invalid configuration: key `{key}` has `budget_usd = {budget}`\nhint: a budget is US dollars, 0 or more"
+    )]
+    BadBudget { key: String, budget: f64 },
 }
 
 /// Checks that every key has a name of its own and a digest of its own (a digest names
@@ -150,6 +168,14 @@ pub fn validate(keys: &[KeyConfig]) -> Result<(), KeyError> {
         }
         if !names.insert(key.name.as_str()) {
             return Err(KeyError::DuplicateName(key.name.clone()));
+        }
+        if let Some(budget) = key.budget_usd
+            && !(budget.is_finite() && budget >= 0.0)
+        {
+            return Err(KeyError::BadBudget {
+                key: key.name.clone(),
+                budget,
+            });
         }
         if let Some(other) = digests.insert(key.sha256, key.name.as_str()) {
             return Err(KeyError::DuplicateDigest(

@@ -7,6 +7,7 @@ mod params;
 mod redact;
 mod streams;
 mod ui;
+mod usage;
 
 use std::net::SocketAddr;
 
@@ -46,6 +47,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/models/{*id}", openai(get(meta::get_model)))
         .route("/health", openai(get(meta::health)))
         .route("/metrics", openai(get(meta::metrics)))
+        .route("/v1/usage", openai(get(usage::usage)))
         .route("/", openai(get(ui::index)))
         .route("/rill-client.js", openai(get(ui::asset)))
         .route("/assets/{*path}", openai(get(ui::asset)))

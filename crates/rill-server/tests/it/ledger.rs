@@ -69,21 +69,29 @@ max_attempts = 2
 fallbacks = ["fast"]
 "#;
 
-/// A server for `models` (as `rill serve` builds them) whose ledger is a fresh SQLite
-/// file, written every `flush_ms`.
-async fn server(models: &str, flush_ms: u64) -> (Running, PathBuf) {
-    let config = Config::from_toml(models).unwrap();
-    let registry = ModelRegistry::from_config(&config).await.unwrap();
+/// A server for `config` (models and keys, as `rill serve` builds them) whose ledger is a
+/// fresh SQLite file, written every `flush_ms`.
+async fn server(config: &str, flush_ms: u64) -> (Running, PathBuf) {
     let path = sqlite();
+    (server_on(config, flush_ms, &path).await, path)
+}
+
+/// The same on the ledger file at `path`.
+async fn server_on(config: &str, flush_ms: u64, path: &std::path::Path) -> Running {
+    let config = Config::from_toml(config).unwrap();
+    let registry = ModelRegistry::from_config(&config).await.unwrap();
     let ledger = LedgerConfig {
         url: Some(format!("sqlite://{}", path.display())),
         flush_ms,
         ..LedgerConfig::default()
     };
     let state = AppState::new(ServerConfig::default(), registry)
+        .with_keys(config.keys)
+        .unwrap()
         .with_ledger_config(&ledger)
         .unwrap();
-    (spawn(state).await, path)
+    state.load_budgets().await;
+    spawn(state).await
 }
 
 /// The record of generation `id`, once it is written.
@@ -366,4 +374,159 @@ async fn reported_counts_are_kept_as_reported() {
         usage["completion_tokens"].as_u64().unwrap()
     );
     assert!(!r.tokens.input_estimated && !r.tokens.output_estimated);
+}
+
+const ADMIN: &str = "sk-rill-admin-0b1c2d3e4f5a6b7c8d9e";
+
+/// `MODELS` with two keys: `web` (a budget of a millionth of a dollar a day) and `ops`
+/// (an admin).
+fn with_keys(budget: bool) -> String {
+    let budget = if budget {
+        "budget_usd = 0.000001\nbudget_period = \"day\"\n"
+    } else {
+        ""
+    };
+    format!(
+        "{MODELS}\n[[keys]]\nname = \"web\"\nsha256 = \"{}\"\n{budget}\n[[keys]]\nname = \"ops\"\nsha256 = \"{}\"\nadmin = true\n",
+        rill_server::hash_key(crate::keys::WEB),
+        rill_server::hash_key(ADMIN),
+    )
+}
+
+async fn chat_as(url: &str, key: &str, model: &str) -> reqwest::Response {
+    http()
+        .post(format!("{url}/v1/chat/completions"))
+        .bearer_auth(key)
+        .json(&json!({"model": model, "messages": [{"role": "user", "content": "hi"}]}))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn usage_as(url: &str, key: Option<&str>, query: &str) -> reqwest::Response {
+    let request = http().get(format!("{url}/v1/usage{query}"));
+    match key {
+        Some(key) => request.bearer_auth(key),
+        None => request,
+    }
+    .send()
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn usage_is_read_back_by_admin_keys_only() {
+    let (server, _) = server(&with_keys(false), 10).await;
+    let url = &server.url;
+    for model in ["fast", "fast", "tool"] {
+        assert_eq!(chat_as(url, crate::keys::WEB, model).await.status(), 200);
+    }
+    assert_eq!(chat_as(url, ADMIN, "fast").await.status(), 200);
+
+    assert_eq!(usage_as(url, None, "").await.status(), 401);
+    let refused = usage_as(url, Some(crate::keys::WEB), "").await;
+    assert_eq!(refused.status(), 403);
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("admin"),
+        "{body}"
+    );
+
+    let by_key: serde_json::Value = usage_as(url, Some(ADMIN), "?group_by=key")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let requests = |v: &serde_json::Value, group: &str| {
+        v["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["group"] == group)
+            .map(|g| g["requests"].as_u64().unwrap())
+    };
+    assert_eq!(
+        (requests(&by_key, "web"), requests(&by_key, "ops")),
+        (Some(3), Some(1)),
+        "{by_key}"
+    );
+    assert_eq!(by_key["total"]["requests"], 4);
+    // Only `fast` has a price.
+    let fast_cost: f64 = by_key["total"]["cost_usd"].as_f64().unwrap();
+    assert!(fast_cost > 0.0, "{by_key}");
+
+    let web_by_model: serde_json::Value = usage_as(url, Some(ADMIN), "?group_by=model&key=web")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            requests(&web_by_model, "fast"),
+            requests(&web_by_model, "tool")
+        ),
+        (Some(2), Some(1))
+    );
+    let today = rill_ledger::day(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64,
+    );
+    let by_day: serde_json::Value = usage_as(url, Some(ADMIN), "?group_by=day&since=2000-01-01")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(requests(&by_day, &today), Some(4), "{by_day}");
+    let future: serde_json::Value = usage_as(url, Some(ADMIN), "?since=2999-01-01")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(future["data"], json!([]));
+
+    for (query, param) in [
+        ("?group_by=week", "group_by"),
+        ("?since=yesterday", "since"),
+    ] {
+        let bad = usage_as(url, Some(ADMIN), query).await;
+        assert_eq!(bad.status(), 400, "{query}");
+        let body: serde_json::Value = bad.json().await.unwrap();
+        assert_eq!(body["error"]["param"], param, "{body}");
+    }
+}
+
+#[tokio::test]
+async fn a_budget_is_enforced_and_survives_a_restart() {
+    let config = with_keys(true);
+    let (server, path) = server(&config, 10).await;
+    let url = &server.url;
+    // Under the budget: admitted; its cost puts the key over.
+    assert_eq!(chat_as(url, crate::keys::WEB, "fast").await.status(), 200);
+    let over = chat_as(url, crate::keys::WEB, "fast").await;
+    assert_eq!(over.status(), 429);
+    let retry: u64 = over.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=86_400).contains(&retry), "{retry}");
+    let body: serde_json::Value = over.json().await.unwrap();
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("budget for this day") && message.contains("T00:00:00Z"),
+        "{message}"
+    );
+    assert_eq!(body["error"]["code"], "budget_exceeded");
+    // Another key has no budget.
+    assert_eq!(chat_as(url, ADMIN, "fast").await.status(), 200);
+
+    // A new server on the same ledger remembers what the key spent today.
+    server.state.ledger.close().await;
+    let again = server_on(&config, 10, &path).await;
+    assert_eq!(
+        chat_as(&again.url, crate::keys::WEB, "fast").await.status(),
+        429
+    );
 }

@@ -241,3 +241,77 @@ fn rust_log_is_read_when_rill_log_is_not_set() {
     std::thread::sleep(Duration::from_millis(200));
     assert!(!server.stderr.lock().unwrap().contains(debug));
 }
+
+/// A non-streaming chat request to `model`, on a connection of its own: the status line.
+fn chat(addr: SocketAddr, model: &str) -> String {
+    let body = format!(r#"{{"model":"{model}","messages":[{{"role":"user","content":"hi"}}]}}"#);
+    let mut socket = TcpStream::connect(addr).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        socket,
+        "POST /v1/chat/completions HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    let _ = socket.read_to_string(&mut answer);
+    answer.lines().next().unwrap_or_default().to_owned()
+}
+
+fn usage(args: &[&str], data_dir: &std::path::Path) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_rill"))
+        .arg("usage")
+        .args(args)
+        .env("RILL_DATA_DIR", data_dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{args:?}: {stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+#[test]
+fn the_ledger_is_kept_with_no_setup_and_rill_usage_reads_it() {
+    let data_dir = std::env::temp_dir().join(format!(
+        "rill-usage-test-{}-{}",
+        std::process::id(),
+        fastrand_suffix()
+    ));
+    let dir = data_dir.to_str().unwrap();
+    let server = Server::start("", &[("RILL_DATA_DIR", dir)]);
+    for _ in 0..3 {
+        assert_eq!(chat(server.addr, "echo"), "HTTP/1.1 200 OK");
+    }
+    // From the running server...
+    let url = format!("http://{}", server.addr);
+    let table = usage(&["--url", &url, "--group-by", "model"], &data_dir);
+    let row = table
+        .lines()
+        .find(|l| l.starts_with("echo"))
+        .unwrap_or_else(|| panic!("{table}"));
+    assert_eq!(row.split_whitespace().nth(1), Some("3"), "{table}");
+    // ... and straight from the file it keeps in its data directory.
+    assert!(data_dir.join("ledger.sqlite").exists());
+    let json = usage(&["--local", "--group-by", "model", "--json"], &data_dir);
+    let groups: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(groups[0]["group"], "echo", "{json}");
+    assert_eq!(groups[0]["requests"], 3, "{json}");
+    // One log line per generation, naming no key and no content.
+    let log = server.stderr.lock().unwrap().clone();
+    let lines: Vec<&str> = log.lines().filter(|l| l.contains(" generation ")).collect();
+    assert_eq!(lines.len(), 3, "{log}");
+    assert!(
+        lines[0].contains("outcome=\"stop\"") || lines[0].contains("outcome=stop"),
+        "{}",
+        lines[0]
+    );
+    assert!(!lines[0].contains("hi\""), "{}", lines[0]);
+    drop(server);
+    let _ = std::fs::remove_dir_all(&data_dir);
+}
