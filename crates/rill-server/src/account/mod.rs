@@ -25,7 +25,9 @@ use rill_ledger::{Ledger, Outcome, Price, Record, Tokens};
 use tokio::time::Instant;
 
 use crate::access::Admission;
+use crate::metrics::Metrics;
 use crate::models::ModelRegistry;
+use crate::state::AppState;
 use estimate::TextSample;
 
 /// Why a generation was stopped from outside its stream (a cancel, a disconnect,
@@ -72,6 +74,7 @@ pub struct Account {
     admission: Option<Admission>,
     ledger: Ledger,
     models: Arc<ModelRegistry>,
+    metrics: Metrics,
     entry: Entry,
     started_at_ms: i64,
     started: Instant,
@@ -106,9 +109,8 @@ impl Account {
     /// text, for an estimate) and gives it a tally for a provider that counts as it goes.
     /// Call before the provider starts.
     pub fn open(
+        state: &AppState,
         admission: Admission,
-        ledger: Ledger,
-        models: Arc<ModelRegistry>,
         entry: Entry,
         request: &mut ChatRequest,
     ) -> Self {
@@ -117,8 +119,9 @@ impl Account {
         measure(&mut meter.prompt, request);
         Self {
             admission: Some(admission),
-            ledger,
-            models,
+            ledger: state.ledger.clone(),
+            models: Arc::clone(&state.models),
+            metrics: state.metrics.clone(),
             entry,
             started_at_ms: unix_ms(),
             started: Instant::now(),
@@ -191,8 +194,9 @@ impl Account {
         self.admission.as_ref()?.key().map(str::to_owned)
     }
 
-    /// How the generation ended, and the kind of its error if it failed.
-    fn outcome(&self) -> (Outcome, Option<&'static str>) {
+    /// How the generation ended, the kind of its error if it failed, and the HTTP status
+    /// that kind stands for.
+    fn outcome(&self) -> (Outcome, Option<ErrorKind>) {
         match &self.end {
             Some(End::Finished(reason)) => (
                 match reason {
@@ -203,9 +207,9 @@ impl Account {
                 },
                 None,
             ),
-            Some(End::Failed(ErrorKind::Timeout)) => (Outcome::Timeout, Some("timeout")),
+            Some(End::Failed(ErrorKind::Timeout)) => (Outcome::Timeout, Some(ErrorKind::Timeout)),
             Some(End::Failed(ErrorKind::Cancelled)) => (Outcome::Cancelled, None),
-            Some(End::Failed(kind)) => (Outcome::Error, Some(kind.as_str())),
+            Some(End::Failed(kind)) => (Outcome::Error, Some(*kind)),
             // Stopped from outside: whoever stopped it said why; a non-streaming request
             // whose client left says nothing.
             None => (self.stopped.get().unwrap_or(Outcome::Disconnected), None),
@@ -239,8 +243,21 @@ impl Drop for Account {
             cost_usd: None,
             price,
             outcome,
-            error_kind: error_kind.map(str::to_owned),
+            error_kind: error_kind.map(|kind| kind.as_str().to_owned()),
         };
+        let status = error_kind.map(ErrorKind::status_code);
+        // A label for the model asked for that stays among the configured ones (a
+        // catch-all registry serves any name).
+        let label = match self
+            .models
+            .entries()
+            .iter()
+            .any(|e| e.name == record.model_requested)
+        {
+            true => record.model_requested.clone(),
+            false => "other".to_owned(),
+        };
+        let metrics = self.metrics.clone();
         let meter = std::mem::take(&mut self.meter);
         // The slots are given back now; the last charge and the record follow.
         let mut charger = self.admission.take().map(Admission::into_charger);
@@ -260,6 +277,7 @@ impl Drop for Account {
                 charger.spend(record.cost_usd.unwrap_or_default());
             }
             log(&record);
+            metrics.generation_ended(&record, &label, status);
             ledger.record(record);
         };
         if estimate {

@@ -73,9 +73,7 @@ async fn pipeline<D: ClientDialect>(
         dialect: D::DIALECT.name,
         model: answer.model.clone(),
     };
-    let ledger = state.ledger.clone();
-    let models = Arc::clone(&state.models);
-    let mut account = Account::open(admission, ledger, models, entry, &mut request);
+    let mut account = Account::open(state, admission, entry, &mut request);
 
     let stream = match provider.start(request).await {
         Ok(stream) => stream,

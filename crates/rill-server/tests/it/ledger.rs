@@ -530,3 +530,74 @@ async fn a_budget_is_enforced_and_survives_a_restart() {
         429
     );
 }
+
+#[tokio::test]
+async fn metrics_count_every_ended_generation_by_model_and_outcome() {
+    let (server, _) = server(MODELS, 10).await;
+    let url = &server.url;
+    for model in ["fast", "failing", "primary"] {
+        let response = start(url, model, json!({})).await;
+        let id = stream_id(&response);
+        read_all(response).await;
+        record(&server.state, &id).await;
+    }
+    let text = metrics(url).await;
+    let fast = r#"gen_ai_request_model="fast",gen_ai_provider_name="scripted""#;
+    let primary = r#"gen_ai_request_model="primary",gen_ai_provider_name="scripted""#;
+    let failing = r#"gen_ai_request_model="failing",gen_ai_provider_name="scripted""#;
+    let count = |series: String| metric(&text, &series);
+    assert_eq!(
+        count(format!(
+            "gen_ai_server_time_to_first_token_seconds_count{{{fast}}}"
+        )),
+        1.0
+    );
+    assert_eq!(
+        count(format!(
+            "gen_ai_server_request_duration_seconds_count{{{failing}}}"
+        )),
+        1.0
+    );
+    assert_eq!(
+        count(format!(
+            "gen_ai_server_time_per_output_token_seconds_count{{{fast}}}"
+        )),
+        1.0
+    );
+    assert_eq!(
+        count(format!("rill_output_tokens_per_second_count{{{fast}}}")),
+        1.0
+    );
+    assert_eq!(
+        count(format!(
+            r#"gen_ai_client_token_usage_count{{{fast},gen_ai_token_type="output"}}"#
+        )),
+        1.0
+    );
+    assert!(
+        count(format!(
+            r#"rill_tokens_total{{{fast},gen_ai_token_type="output"}}"#
+        )) >= 4.0
+    );
+    assert!(count(format!("rill_cost_usd_total{{{primary}}}")) > 0.0);
+    assert_eq!(
+        count(format!(
+            r#"rill_generations_ended_total{{{fast},outcome="stop"}}"#
+        )),
+        1.0
+    );
+    assert_eq!(
+        count(format!(
+            r#"rill_generations_ended_total{{{failing},outcome="error"}}"#
+        )),
+        1.0
+    );
+    assert_eq!(count(format!("rill_retries_total{{{primary}}}")), 2.0);
+    assert_eq!(count(format!("rill_fallbacks_total{{{primary}}}")), 1.0);
+    assert_eq!(
+        count(
+            r#"rill_generation_errors_total{gen_ai_request_model="failing",status="502"}"#.into()
+        ),
+        1.0
+    );
+}

@@ -13,6 +13,9 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 use rill_core::EventStream;
+use rill_ledger::Record;
+
+mod generation;
 
 #[derive(Clone)]
 pub struct Metrics {
@@ -25,6 +28,7 @@ pub struct Metrics {
     connections_closed: Family<ReasonLabel, Counter>,
     keys: KeyMetrics,
     ledger: rill_ledger::Stats,
+    generations: generation::GenerationMetrics,
 }
 
 /// Per key, by the key's name (the configured names, so the label set stays small).
@@ -94,7 +98,9 @@ impl Default for Metrics {
         let streams_active = Gauge::default();
         let streams = Counter::default();
         let stream_events = Counter::default();
-        let mut registry = Registry::with_prefix("rill");
+        let mut root = Registry::default();
+        let generations = generation::GenerationMetrics::register(&mut root);
+        let registry = root.sub_registry_with_prefix("rill");
         registry.register(
             "streams_active",
             "Generations running now (provider streams alive)",
@@ -125,7 +131,7 @@ impl Default for Metrics {
             connections_closed.clone(),
         );
         let keys = KeyMetrics::default();
-        keys.register(&mut registry);
+        keys.register(registry);
         let ledger = rill_ledger::Stats::default();
         registry.register(
             "ledger_written",
@@ -143,7 +149,7 @@ impl Default for Metrics {
             ledger.pending.clone(),
         );
         Self {
-            registry: Arc::new(registry),
+            registry: Arc::new(root),
             streams_active,
             streams,
             stream_events,
@@ -152,6 +158,7 @@ impl Default for Metrics {
             connections_closed,
             keys,
             ledger,
+            generations,
         }
     }
 }
@@ -221,6 +228,12 @@ impl Metrics {
             .estimated_tokens
             .get_or_create(&label)
             .inc_by(tokens);
+    }
+
+    /// Counts an ended generation (its ledger record): latencies, tokens, cost, outcome.
+    /// `model` labels it: the model asked for, if configured (the label set stays small).
+    pub(crate) fn generation_ended(&self, record: &Record, model: &str, status: Option<u16>) {
+        self.generations.observe(record, model, status);
     }
 
     /// The ledger's counters, for its writer.
