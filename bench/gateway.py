@@ -14,7 +14,8 @@ connection); timings come from the streams after it, failures and CPU count ever
 With `--pin`, rill runs on one core and the mocks and the load generator on the other
 (`taskset`), so that a gateway's CPU time is its own and comparable from run to run on two
 cores. With `--baseline OTHER_RILL`, another build of rill runs too, as path `rill-before`,
-in the same run. With `--relay TCP_RELAY`, path `tcp-relay` runs the `tcp_relay` example: a
+in the same run; `--variant NAME=TOML` runs this rill again as path NAME with TOML added to
+its config (the usage ledger off, say). With `--relay TCP_RELAY`, path `tcp-relay` runs the `tcp_relay` example: a
 relay that forwards bytes and parses nothing, the floor for any gateway's cost per chunk.
 
 Usage: python3 bench/gateway.py --rill target/release/rill \
@@ -39,6 +40,7 @@ import time
 import urllib.request
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+DATA_DIR = tempfile.mkdtemp(prefix="rill-gateway-bench-data-")
 WORDS = ("the stream carries each token from the model to the reader as soon as it exists "
          "so nobody waits for a whole answer before the first words appear on the screen").split()
 
@@ -78,8 +80,9 @@ def drain(stream):
 
 
 def start_rill(args, log):
-    """Starts a rill process and returns it with the URL it prints."""
-    env = dict(os.environ, RILL_LOG="warn")
+    """Starts a rill process and returns it with the URL it prints. Its data (the usage
+    ledger) goes to a directory of the run's own."""
+    env = dict(os.environ, RILL_LOG="warn", RILL_DATA_DIR=DATA_DIR)
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=log, text=True, env=env)
     for line in proc.stdout:
         match = re.search(r"listening on (http://\S+)", line)
@@ -403,6 +406,9 @@ def main():
     p.add_argument("--baseline", help="another rill build, run as path `rill-before`")
     p.add_argument("--relay", help="the `tcp_relay` example, run as path `tcp-relay`: "
                    "a byte-forwarding TCP relay, the floor for any gateway's CPU per chunk")
+    p.add_argument("--variant", action="append", default=[], metavar="NAME=TOML",
+                   help="another path NAME: this rill with TOML added to its config "
+                        "(`ledger-off=[ledger]\\nenabled = false`, say); repeatable")
     p.add_argument("--rill-config", default="",
                    help="TOML appended to rill's config (`[sessions]\\nmax_finished = 0`, say)")
     a = p.parse_args()
@@ -417,7 +423,9 @@ def main():
     load_before = open("/proc/loadavg").read().strip()
     fds = raise_fd_limit()
     text, fast_text = answer_text(a.tokens), answer_text(a.full_speed_tokens)
+    variants = dict(v.split("=", 1) for v in a.variant)
     paths = [x for x in a.paths.split(",") if x]
+    paths += [name for name in variants if name not in paths]
     if not a.litellm and "litellm" in paths:
         paths.remove("litellm")
     if not a.relay and "tcp-relay" in paths:
@@ -454,13 +462,14 @@ def main():
                 upstream = mock_url.removeprefix("http://")
                 proc, url = start_rill(pinned(a, "gateway") + [a.relay, "--upstream", upstream],
                                        log(path))
-            elif path in ("rill", "rill-before"):
-                config = os.path.join(workdir, "rill.toml")
+            elif path in ("rill", "rill-before") or path in variants:
+                config = os.path.join(workdir, f"{path}.toml")
                 with open(config, "w") as f:
                     for name, (url, _, _) in mocks.items():
                         f.write(f'[[models]]\nname = "{name}"\nprovider = "openai"\n'
                                 f'base_url = "{url}/v1"\n\n')
                     f.write(a.rill_config.replace("\\n", "\n") + "\n")
+                    f.write(variants.get(path, "").replace("\\n", "\n") + "\n")
                 binary = a.baseline if path == "rill-before" else a.rill
                 proc, url = start_rill(pinned(a, "gateway") + [binary, "serve", "--port", "0",
                                                                "--config", config], log(path))

@@ -3,12 +3,14 @@
 //! path: a generation hands its record over ([`Ledger::record`]) and never waits for the
 //! database. Knows nothing of HTTP or of the dialects.
 
+mod prices;
 mod read;
 mod record;
 mod store;
 mod time;
 mod writer;
 
+pub use prices::{PricedProvider, bundled_price};
 pub use read::{Filter, Group, GroupBy};
 pub use record::{Outcome, Price, Record, Tokens};
 pub use store::{Target, TargetError};

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use rill_core::Provider;
 use rill_engine::{Engine, RuntimeConfig};
+use rill_ledger::{PricedProvider, bundled_price};
 use rill_providers::{
     AnthropicProvider, CohereProvider, GeminiProvider, HttpUpstream, OllamaProvider,
     OpenAiProvider, OpenAiResponsesProvider, ScriptedProvider, anthropic, cohere, gemini, ollama,
@@ -171,7 +172,7 @@ impl ModelRegistry {
         }
         let prices = models
             .iter()
-            .filter_map(|model| Some((model.name.clone(), model.price?)));
+            .filter_map(|model| Some((model.name.clone(), price(model)?)));
         Ok(Self::new(entries).with_prices(prices))
     }
 
@@ -202,6 +203,22 @@ impl ModelRegistry {
 }
 
 /// An upstream model's key, read from the environment variable its config names.
+/// A model's `price`, else the bundled price of its upstream id when it is reached at its
+/// provider's public API (a `base_url` of its own is another server, priced by nobody).
+fn price(model: &ModelConfig) -> Option<Price> {
+    if model.price.is_some() || model.base_url.is_some() {
+        return model.price;
+    }
+    let provider = match model.provider {
+        ProviderKind::Openai | ProviderKind::OpenaiResponses => PricedProvider::OpenAi,
+        ProviderKind::Anthropic => PricedProvider::Anthropic,
+        ProviderKind::Gemini => PricedProvider::Gemini,
+        ProviderKind::Cohere => PricedProvider::Cohere,
+        ProviderKind::Engine | ProviderKind::Scripted | ProviderKind::Ollama => return None,
+    };
+    bundled_price(provider, model.model.as_deref().unwrap_or(&model.name))
+}
+
 fn api_key(model: &ModelConfig) -> Result<Option<SecretString>, BuildError> {
     let Some(var) = &model.api_key_env else {
         return Ok(None);

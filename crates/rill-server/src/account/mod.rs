@@ -380,3 +380,102 @@ fn unix_ms() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The last usage in `events`.
+    fn last_usage(events: impl IntoIterator<Item = StreamEvent>) -> Tokens {
+        let usage = events
+            .into_iter()
+            .filter_map(|event| match event {
+                StreamEvent::Usage(usage) => Some(usage),
+                _ => None,
+            })
+            .last()
+            .expect("no usage");
+        reported(&usage)
+    }
+
+    const PRICE: Price = Price {
+        input_per_mtok: 1.0,
+        output_per_mtok: 10.0,
+        cached_input_per_mtok: Some(0.1),
+        cache_write_per_mtok: Some(1.25),
+        reasoning_per_mtok: Some(20.0),
+    };
+
+    fn cost(tokens: &Tokens) -> f64 {
+        (PRICE.cost(tokens) * 1e12).round() / 1e12
+    }
+
+    #[test]
+    fn openai_counts_cached_tokens_in_the_prompt_and_reasoning_in_the_output() {
+        let chunk = r#"{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[],"usage":{"prompt_tokens":1000,"completion_tokens":200,"prompt_tokens_details":{"cached_tokens":600},"completion_tokens_details":{"reasoning_tokens":50}}}"#;
+        let events = rill_wire::openai_chat::ChunkDecoder::new()
+            .decode(chunk)
+            .unwrap();
+        let tokens = last_usage(events.into_iter().map(|(_, event)| event));
+        assert_eq!(
+            (
+                tokens.input,
+                tokens.cached_input,
+                tokens.output,
+                tokens.reasoning
+            ),
+            (1000, 600, 200, 50)
+        );
+        // 400 input + 600 cached + 150 output + 50 reasoning.
+        let expected = (400.0 * 1.0 + 600.0 * 0.1 + 150.0 * 10.0 + 50.0 * 20.0) / 1e6;
+        assert_eq!(cost(&tokens), (expected * 1e12_f64).round() / 1e12);
+    }
+
+    #[test]
+    fn anthropic_counts_cache_reads_and_writes_apart_from_input_tokens() {
+        let mut decoder = rill_wire::anthropic::EventDecoder::new();
+        let mut events = decoder
+            .decode(
+                "message_start",
+                r#"{"type":"message_start","message":{"model":"claude","usage":{"input_tokens":400,"cache_read_input_tokens":500,"cache_creation_input_tokens":100,"output_tokens":1}}}"#,
+            )
+            .unwrap();
+        events.extend(
+            decoder
+                .decode(
+                    "message_delta",
+                    r#"{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":200}}"#,
+                )
+                .unwrap(),
+        );
+        let tokens = last_usage(events);
+        // The whole prompt is 1,000 tokens: 400 read fresh, 500 from the cache, 100 written.
+        assert_eq!(
+            (tokens.input, tokens.cached_input, tokens.cache_write),
+            (1000, 500, 100)
+        );
+        let expected = (400.0 * 1.0 + 500.0 * 0.1 + 100.0 * 1.25 + 200.0 * 10.0) / 1e6;
+        assert_eq!(cost(&tokens), (expected * 1e12_f64).round() / 1e12);
+    }
+
+    #[test]
+    fn gemini_counts_cached_tokens_in_the_prompt_and_thoughts_apart_from_candidates() {
+        let chunk = r#"{"candidates":[{"content":{"role":"model","parts":[{"text":"hi"}]},"finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":1000,"cachedContentTokenCount":600,"candidatesTokenCount":150,"thoughtsTokenCount":50,"totalTokenCount":1200}}"#;
+        let events = rill_wire::gemini::EventDecoder::new()
+            .decode(chunk)
+            .unwrap();
+        let tokens = last_usage(events);
+        // Thoughts are output: 150 answer + 50 reasoning.
+        assert_eq!(
+            (
+                tokens.input,
+                tokens.cached_input,
+                tokens.output,
+                tokens.reasoning
+            ),
+            (1000, 600, 200, 50)
+        );
+        let expected = (400.0 * 1.0 + 600.0 * 0.1 + 150.0 * 10.0 + 50.0 * 20.0) / 1e6;
+        assert_eq!(cost(&tokens), (expected * 1e12_f64).round() / 1e12);
+    }
+}

@@ -601,3 +601,40 @@ async fn metrics_count_every_ended_generation_by_model_and_outcome() {
         1.0
     );
 }
+
+#[tokio::test]
+async fn models_at_public_apis_get_the_bundled_price_unless_they_set_their_own() {
+    let config = Config::from_toml(
+        r#"
+        [[models]]
+        name = "mini"
+        provider = "openai"
+        model = "gpt-4o-mini"
+
+        [[models]]
+        name = "sonnet"
+        provider = "anthropic"
+        model = "claude-sonnet-4-5"
+
+        [[models]]
+        name = "own"
+        provider = "openai"
+        model = "gpt-4o-mini"
+        price = { input_per_mtok = 9.0, output_per_mtok = 9.0 }
+
+        [[models]]
+        name = "self-hosted"
+        provider = "openai"
+        base_url = "http://127.0.0.1:9/v1"
+        model = "gpt-4o-mini"
+        "#,
+    )
+    .unwrap();
+    let registry = ModelRegistry::from_config(&config).await.unwrap();
+    let input = |name: &str| registry.price(name).map(|p| p.input_per_mtok);
+    assert_eq!(input("mini"), Some(0.15));
+    assert_eq!(input("sonnet"), Some(3.0));
+    assert_eq!(input("own"), Some(9.0));
+    // Another server that happens to use the same model id is not OpenAI's price.
+    assert_eq!(input("self-hosted"), None);
+}
