@@ -91,7 +91,7 @@ pub enum FinishReason {
 }
 
 /// Token counts. `None` means the provider did not report that figure.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Usage {
     pub input_tokens: u64,
     pub output_tokens: u64,
@@ -102,6 +102,9 @@ pub struct Usage {
     /// Of `input_tokens`, how many were written to a prompt cache (Anthropic's
     /// `cache_creation_input_tokens`).
     pub cache_write_tokens: Option<u64>,
+    /// What these tokens cost in US dollars, when rill knows the model's price: filled in
+    /// by the server, never by a provider.
+    pub cost_usd: Option<f64>,
 }
 
 impl Usage {

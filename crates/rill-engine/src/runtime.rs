@@ -338,6 +338,7 @@ impl Worker {
             reasoning_tokens: None,
             cached_input_tokens: Some(sequence.reused as u64),
             cache_write_tokens: None,
+            cost_usd: None,
         };
         let _ = sequence.job.events.send(StreamEvent::Usage(usage));
         let _ = sequence.job.events.send(StreamEvent::Finish(reason));

@@ -25,6 +25,8 @@ pub struct AppState {
     pub access: Arc<Access>,
     /// Where every generation's record goes (disabled unless [`AppState::with_ledger`]).
     pub ledger: Ledger,
+    /// Whether the usage clients receive carries its cost (`ledger.cost_in_usage`).
+    pub cost_in_usage: bool,
 }
 
 impl AppState {
@@ -43,12 +45,14 @@ impl AppState {
             sessions,
             access: Arc::new(access),
             ledger: Ledger::disabled(),
+            cost_in_usage: true,
         }
     }
 
     /// With the ledger `config` describes (disabled, or its database with this state's
     /// metrics), as [`AppState::with_ledger`]. Call within a tokio runtime.
-    pub fn with_ledger_config(self, config: &LedgerConfig) -> Result<Self, LedgerError> {
+    pub fn with_ledger_config(mut self, config: &LedgerConfig) -> Result<Self, LedgerError> {
+        self.cost_in_usage = config.cost_in_usage;
         if !config.enabled {
             return Ok(self.with_ledger(Ledger::disabled()));
         }

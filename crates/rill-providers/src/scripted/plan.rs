@@ -169,6 +169,7 @@ impl Plan {
                 .map(|r| split_tokens(r).len() as u64),
             cached_input_tokens: None,
             cache_write_tokens: None,
+            cost_usd: None,
         };
         steps.push(Step {
             at,

@@ -85,6 +85,8 @@ pub struct Account {
     first_token: Option<Instant>,
     end: Option<End>,
     stopped: Stopped,
+    /// Whether usage events carry their cost to the client.
+    cost_in_usage: bool,
 }
 
 /// How the stream itself ended.
@@ -131,6 +133,7 @@ impl Account {
             first_token: None,
             end: None,
             stopped: Stopped::default(),
+            cost_in_usage: state.cost_in_usage,
         }
     }
 
@@ -146,8 +149,8 @@ impl Account {
         let owner = self.key();
         let stopped = self.stopped.clone();
         let mut account = self;
-        let stream = stream.map(move |event| {
-            account.observe(&event);
+        let stream = stream.map(move |mut event| {
+            account.observe(&mut event);
             event
         });
         Tracked {
@@ -157,7 +160,9 @@ impl Account {
         }
     }
 
-    fn observe(&mut self, event: &StreamEvent) {
+    /// Notes `event`; a usage report gets its cost at the serving model's price (which is
+    /// what the client then sees).
+    fn observe(&mut self, event: &mut StreamEvent) {
         if event.is_content() && self.first_token.is_none() {
             self.first_token = Some(Instant::now());
         }
@@ -173,12 +178,15 @@ impl Account {
             StreamEvent::ToolCallStart { name, .. } => output.push(name),
             StreamEvent::ToolCallDelta { arguments, .. } => output.push(arguments),
             StreamEvent::Usage(usage) => {
+                // Cost is rill's to say, never a provider's.
+                let cost = self.price.map(|price| price.cost(&reported(usage)));
+                usage.cost_usd = cost.filter(|_| self.cost_in_usage);
                 self.meter.reported = Some(*usage);
                 if let Some(admission) = &mut self.admission {
                     let charger = admission.charger();
                     charger.charge(usage.total_tokens(), false);
-                    if let Some(price) = &self.price {
-                        charger.spend(price.cost(&reported(usage)));
+                    if let Some(cost) = cost {
+                        charger.spend(cost);
                     }
                 }
             }

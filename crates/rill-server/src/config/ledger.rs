@@ -18,6 +18,10 @@ pub struct LedgerConfig {
     /// Records held while the database cannot be written; more are dropped and counted
     /// (`rill_ledger_dropped_total`).
     pub max_pending: usize,
+    /// The usage clients receive carries its cost when the model has a price: `cost` in
+    /// the usage of OpenAI Chat, Responses and Anthropic Messages (as OpenRouter's
+    /// `usage.cost`), `x-rill-cost-usd` on non-streaming answers.
+    pub cost_in_usage: bool,
 }
 
 impl Default for LedgerConfig {
@@ -27,6 +31,7 @@ impl Default for LedgerConfig {
             url: None,
             flush_ms: 500,
             max_pending: 100_000,
+            cost_in_usage: true,
         }
     }
 }

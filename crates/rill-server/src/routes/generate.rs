@@ -39,6 +39,10 @@ pub const RESUMABLE_HEADER: &str = "x-rill-resumable";
 /// fallback's when the model asked for failed before its first token.
 pub const SERVED_BY_HEADER: HeaderName = HeaderName::from_static("x-rill-served-by");
 
+/// The header carrying a non-streaming answer's cost in US dollars, when the model has a
+/// price (`ledger.cost_in_usage`).
+pub const COST_HEADER: HeaderName = HeaderName::from_static("x-rill-cost-usd");
+
 /// `POST` on a dialect's generation route.
 pub async fn generate<D: ClientDialect>(
     State(state): State<AppState>,
@@ -113,6 +117,12 @@ async fn pipeline<D: ClientDialect>(
     let model = completion.model.as_deref().map(HeaderValue::from_str);
     if let Some(Ok(model)) = model {
         response.headers_mut().insert(SERVED_BY_HEADER, model);
+    }
+    if let Some(cost) = completion.usage.and_then(|usage| usage.cost_usd) {
+        let cost = HeaderValue::from_str(&cost.to_string());
+        if let Ok(cost) = cost {
+            response.headers_mut().insert(COST_HEADER, cost);
+        }
     }
     Ok(response)
 }

@@ -108,6 +108,7 @@ fn cors(origins: &[String], stream_headers: Vec<HeaderName>) -> Option<CorsLayer
                 header::RETRY_AFTER,
                 crate::sse::STREAM_ID_HEADER,
                 generate::SERVED_BY_HEADER,
+                generate::COST_HEADER,
             ]
             .into_iter()
             .chain(stream_headers)

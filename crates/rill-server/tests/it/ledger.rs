@@ -83,7 +83,7 @@ async fn server_on(config: &str, flush_ms: u64, path: &std::path::Path) -> Runni
     let ledger = LedgerConfig {
         url: Some(format!("sqlite://{}", path.display())),
         flush_ms,
-        ..LedgerConfig::default()
+        ..config.ledger
     };
     let state = AppState::new(ServerConfig::default(), registry)
         .with_keys(config.keys)
@@ -360,12 +360,7 @@ async fn reported_counts_are_kept_as_reported() {
     let id = stream_id(&response);
     let body = read_all(response).await;
     // The usage the client saw is what the upstream reported.
-    let usage = body
-        .lines()
-        .filter_map(|line| line.strip_prefix("data: "))
-        .filter_map(|data| serde_json::from_str::<serde_json::Value>(data).ok())
-        .find_map(|chunk| chunk.get("usage").filter(|u| !u.is_null()).cloned())
-        .expect("no usage chunk");
+    let usage = stream_usage(&body);
     let r = record(&server.state, &id).await;
     assert_eq!(r.outcome, Outcome::Stop);
     assert_eq!(r.tokens.input, usage["prompt_tokens"].as_u64().unwrap());
@@ -637,4 +632,57 @@ async fn models_at_public_apis_get_the_bundled_price_unless_they_set_their_own()
     assert_eq!(input("own"), Some(9.0));
     // Another server that happens to use the same model id is not OpenAI's price.
     assert_eq!(input("self-hosted"), None);
+}
+
+/// The usage in a Chat Completions stream's body.
+fn stream_usage(body: &str) -> serde_json::Value {
+    body.lines()
+        .filter_map(|line| line.strip_prefix("data: "))
+        .filter_map(|data| serde_json::from_str::<serde_json::Value>(data).ok())
+        .find_map(|chunk| chunk.get("usage").filter(|u| !u.is_null()).cloned())
+        .expect("no usage chunk")
+}
+
+#[tokio::test]
+async fn the_usage_clients_receive_carries_its_cost() {
+    let (server, _) = server(MODELS, 10).await;
+    let url = &server.url;
+    let response = start(url, "fast", json!({})).await;
+    let id = stream_id(&response);
+    let usage = stream_usage(&read_all(response).await);
+    let recorded = record(&server.state, &id).await.cost_usd.unwrap();
+    let sent = usage["cost"].as_f64().unwrap();
+    assert!((sent - recorded).abs() < 1e-15, "{usage} vs {recorded}");
+
+    // Non-streaming, another dialect: in the body's usage and in a header.
+    let response = http()
+        .post(format!("{url}/v1/messages"))
+        .json(&json!({"model": "fast", "max_tokens": 64, "messages": [{"role": "user", "content": "hi"}]}))
+        .send()
+        .await
+        .unwrap();
+    let header: f64 = response.headers()["x-rill-cost-usd"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let message: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(message["usage"]["cost"].as_f64(), Some(header));
+    assert!(header > 0.0);
+
+    // A model without a price says nothing of cost.
+    let response = start(url, "tool", json!({})).await;
+    let usage = stream_usage(&read_all(response).await);
+    assert!(usage.get("cost").is_none(), "{usage}");
+}
+
+#[tokio::test]
+async fn cost_stays_out_of_the_usage_when_configured_so_but_is_recorded() {
+    let config = format!("{MODELS}\n[ledger]\ncost_in_usage = false\n");
+    let (server, _) = server(&config, 10).await;
+    let response = start(&server.url, "fast", json!({})).await;
+    let id = stream_id(&response);
+    let usage = stream_usage(&read_all(response).await);
+    assert!(usage.get("cost").is_none(), "{usage}");
+    assert!(record(&server.state, &id).await.cost_usd.unwrap() > 0.0);
 }

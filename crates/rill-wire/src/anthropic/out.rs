@@ -128,6 +128,9 @@ pub(super) struct UsageOut {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cache_read_input_tokens: Option<u64>,
     pub output_tokens: u64,
+    /// What the tokens cost in US dollars, when rill knows the price.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost: Option<f64>,
 }
 
 impl From<&Usage> for UsageOut {
@@ -141,6 +144,7 @@ impl From<&Usage> for UsageOut {
             cache_creation_input_tokens: written,
             cache_read_input_tokens: cached,
             output_tokens: usage.output_tokens,
+            cost: usage.cost_usd,
         }
     }
 }

@@ -119,6 +119,7 @@ impl UsageIn {
             reasoning_tokens: None,
             cached_input_tokens: None,
             cache_write_tokens: None,
+            cost_usd: None,
         })
     }
 }

@@ -111,6 +111,7 @@ impl UsageIn {
             reasoning_tokens: self.thoughts_token_count,
             cached_input_tokens: self.cached_content_token_count,
             cache_write_tokens: None,
+            cost_usd: None,
         }
     }
 }

@@ -96,6 +96,7 @@ impl ChunkDecoder {
                     reasoning_tokens: None,
                     cached_input_tokens: None,
                     cache_write_tokens: None,
+                    cost_usd: None,
                 }));
             }
             let called = self.next_call > 0;

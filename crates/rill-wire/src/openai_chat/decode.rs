@@ -118,6 +118,7 @@ impl From<UsageIn> for Usage {
                 .and_then(|d| d.cached_tokens)
                 .or(usage.prompt_cache_hit_tokens),
             cache_write_tokens: None,
+            cost_usd: None,
         }
     }
 }

@@ -94,6 +94,10 @@ pub(super) struct UsageOut {
     pub prompt_tokens_details: Option<PromptDetailsOut>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub completion_tokens_details: Option<CompletionDetailsOut>,
+    /// What the tokens cost in US dollars, when rill knows the price (as OpenRouter's
+    /// `usage.cost`); clients that do not know the field ignore it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -118,6 +122,7 @@ impl From<&Usage> for UsageOut {
             completion_tokens_details: usage
                 .reasoning_tokens
                 .map(|reasoning_tokens| CompletionDetailsOut { reasoning_tokens }),
+            cost: usage.cost_usd,
         }
     }
 }

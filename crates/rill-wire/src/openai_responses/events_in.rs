@@ -177,6 +177,7 @@ impl From<UsageIn> for Usage {
             reasoning_tokens: usage.output_tokens_details.and_then(|d| d.reasoning_tokens),
             cached_input_tokens: usage.input_tokens_details.and_then(|d| d.cached_tokens),
             cache_write_tokens: None,
+            cost_usd: None,
         }
     }
 }

@@ -82,11 +82,13 @@ pub(super) struct UsageOut {
     pub output_tokens: u64,
     pub output_tokens_details: OutputDetailsOut,
     pub total_tokens: u64,
+    /// What the tokens cost in US dollars, when rill knows the price.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost: Option<f64>,
 }
 
 #[derive(Serialize)]
 pub(super) struct InputDetailsOut {
-    /// Core does not count tokens written to a prompt cache apart.
     pub cache_write_tokens: u64,
     pub cached_tokens: u64,
 }
@@ -101,7 +103,7 @@ impl From<&Usage> for UsageOut {
         Self {
             input_tokens: usage.input_tokens,
             input_tokens_details: InputDetailsOut {
-                cache_write_tokens: 0,
+                cache_write_tokens: usage.cache_write_tokens.unwrap_or_default(),
                 cached_tokens: usage.cached_input_tokens.unwrap_or_default(),
             },
             output_tokens: usage.output_tokens,
@@ -110,6 +112,7 @@ impl From<&Usage> for UsageOut {
             },
             // Saturating: an upstream's counts are not trusted to be sane.
             total_tokens: usage.input_tokens.saturating_add(usage.output_tokens),
+            cost: usage.cost_usd,
         }
     }
 }

@@ -105,6 +105,7 @@ fn error_mid_stream() -> (Vec<u8>, Vec<StreamEvent>) {
             reasoning_tokens: Some(600),
             cached_input_tokens: None,
             cache_write_tokens: None,
+            cost_usd: None,
         })
     };
     let events = vec![

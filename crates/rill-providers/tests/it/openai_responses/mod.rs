@@ -81,6 +81,7 @@ fn usage(input: u64, output: u64, reasoning: u64) -> Option<Usage> {
         reasoning_tokens: Some(reasoning),
         cached_input_tokens: Some(0),
         cache_write_tokens: None,
+        cost_usd: None,
     })
 }
 

@@ -29,6 +29,7 @@ fn message_body_with_thinking_and_text() {
             reasoning_tokens: Some(1),
             cached_input_tokens: Some(2),
             cache_write_tokens: None,
+            cost_usd: None,
         }),
         ..Completion::default()
     };

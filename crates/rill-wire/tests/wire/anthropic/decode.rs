@@ -215,6 +215,7 @@ fn usage_is_cumulative_and_counts_the_cache_in() {
         reasoning_tokens: None,
         cached_input_tokens: Some(cached),
         cache_write_tokens: Some(10),
+        cost_usd: None,
     };
     assert_eq!(
         got,

@@ -70,6 +70,7 @@ fn text_stream() {
             reasoning_tokens: Some(2),
             cached_input_tokens: Some(8),
             cache_write_tokens: None,
+            cost_usd: None,
         }),
         StreamEvent::Finish(FinishReason::Stop),
     ]);

@@ -134,6 +134,7 @@ fn usage() -> impl Strategy<Value = Usage> {
             reasoning_tokens: r,
             cached_input_tokens: c,
             cache_write_tokens: w,
+            cost_usd: None,
         })
 }
 

@@ -63,6 +63,7 @@ fn thinking_tool_use_fixture() {
                 reasoning_tokens: None,
                 cached_input_tokens: Some(0),
                 cache_write_tokens: Some(0),
+                cost_usd: None,
             }),
             StreamEvent::ReasoningDelta("The user wants the weather in Paris.".into()),
             StreamEvent::ReasoningDelta(" I should call get_weather with the city.".into()),
@@ -88,6 +89,7 @@ fn thinking_tool_use_fixture() {
                 reasoning_tokens: None,
                 cached_input_tokens: Some(0),
                 cache_write_tokens: Some(0),
+                cost_usd: None,
             }),
             StreamEvent::Finish(FinishReason::ToolCalls),
         ]

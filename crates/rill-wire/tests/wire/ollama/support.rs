@@ -81,5 +81,6 @@ pub fn usage(input: u64, output: u64) -> Usage {
         reasoning_tokens: None,
         cached_input_tokens: None,
         cache_write_tokens: None,
+        cost_usd: None,
     }
 }

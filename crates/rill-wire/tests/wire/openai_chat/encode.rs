@@ -42,6 +42,7 @@ fn text_stream_with_usage() {
                 reasoning_tokens: Some(2),
                 cached_input_tokens: Some(8),
                 cache_write_tokens: None,
+                cost_usd: None,
             }),
             StreamEvent::Finish(FinishReason::Stop),
         ],
@@ -190,6 +191,7 @@ fn non_streaming_body() {
             reasoning_tokens: None,
             cached_input_tokens: None,
             cache_write_tokens: None,
+            cost_usd: None,
         }),
     };
     let body = completion_body(ID, MODEL, CREATED, &completion);

@@ -29,6 +29,7 @@ fn usage(input: u64, output: u64) -> Option<Usage> {
         reasoning_tokens: Some(0),
         cached_input_tokens: None,
         cache_write_tokens: None,
+        cost_usd: None,
     })
 }
 
@@ -166,7 +167,7 @@ fn parallel_tool_calls_event_order() {
             "0:ToolCallEnd { index: 0 }",
             "0:ToolCallEnd { index: 1 }",
             "0:Finish(ToolCalls)",
-            "0:Usage(Usage { input_tokens: 149, output_tokens: 60, reasoning_tokens: Some(0), cached_input_tokens: None, cache_write_tokens: None })",
+            "0:Usage(Usage { input_tokens: 149, output_tokens: 60, reasoning_tokens: Some(0), cached_input_tokens: None, cache_write_tokens: None, cost_usd: None })",
         ]
     );
 }

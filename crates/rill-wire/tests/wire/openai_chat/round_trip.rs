@@ -72,6 +72,7 @@ fn usage() -> impl Strategy<Value = Usage> {
             reasoning_tokens: r,
             cached_input_tokens: c,
             cache_write_tokens: None,
+            cost_usd: None,
         })
 }
 

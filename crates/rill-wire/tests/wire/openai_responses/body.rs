@@ -61,6 +61,7 @@ fn response_body_with_reasoning_text_and_usage() {
             reasoning_tokens: Some(1),
             cached_input_tokens: Some(2),
             cache_write_tokens: None,
+            cost_usd: None,
         }),
         ..Completion::default()
     };

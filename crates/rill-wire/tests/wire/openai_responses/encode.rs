@@ -77,6 +77,7 @@ fn text_stream_with_usage() {
             reasoning_tokens: Some(2),
             cached_input_tokens: Some(8),
             cache_write_tokens: None,
+            cost_usd: None,
         }),
         StreamEvent::Finish(FinishReason::Stop),
     ]);

@@ -76,6 +76,7 @@ pub fn all() -> Vec<Scenario> {
                     reasoning_tokens: Some(2),
                     cached_input_tokens: Some(8),
                     cache_write_tokens: None,
+                    cost_usd: None,
                 }),
                 finish(FinishReason::Stop),
             ],
