@@ -686,3 +686,54 @@ async fn cost_stays_out_of_the_usage_when_configured_so_but_is_recorded() {
     assert!(usage.get("cost").is_none(), "{usage}");
     assert!(record(&server.state, &id).await.cost_usd.unwrap() > 0.0);
 }
+
+/// `scripts/test`'s control script for its PostgreSQL server.
+fn postgres(action: &str) {
+    let ctl = std::env::var("RILL_TEST_POSTGRES_CTL")
+        .expect("RILL_TEST_POSTGRES_CTL (set by scripts/test) stops and starts the server");
+    let status = std::process::Command::new(ctl).arg(action).status().unwrap();
+    assert!(status.success(), "{action}: {status}");
+}
+
+#[tokio::test]
+async fn streams_go_on_while_postgresql_is_down_and_their_records_are_written_after() {
+    let url = std::env::var("RILL_TEST_POSTGRES_URL")
+        .expect("RILL_TEST_POSTGRES_URL: run ./scripts/test, which starts PostgreSQL");
+    let config = format!("{MODELS}\n[ledger]\nurl = \"{url}\"\n");
+    let config = Config::from_toml(&config).unwrap();
+    let registry = ModelRegistry::from_config(&config).await.unwrap();
+    let ledger = LedgerConfig {
+        flush_ms: 10,
+        ..config.ledger
+    };
+    let state = AppState::new(ServerConfig::default(), registry)
+        .with_ledger_config(&ledger)
+        .unwrap();
+    let server = spawn(state).await;
+    let first = start(&server.url, "fast", json!({})).await;
+    let first = {
+        let id = stream_id(&first);
+        read_all(first).await;
+        id
+    };
+    record(&server.state, &first).await;
+
+    postgres("stop");
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let started = std::time::Instant::now();
+        let response = start(&server.url, "fast", json!({})).await;
+        ids.push(stream_id(&response));
+        let body = read_all(response).await;
+        assert!(body.contains("[DONE]") && body.contains("\"finish_reason\":\"stop\""), "{body}");
+        assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    }
+    postgres("start");
+
+    for id in &ids {
+        assert_eq!(record(&server.state, id).await.outcome, Outcome::Stop);
+    }
+    let text = metrics(&server.url).await;
+    assert_eq!(metric(&text, "rill_ledger_dropped_total"), 0.0);
+    assert_eq!(metric(&text, "rill_ledger_written_total"), 4.0);
+}
