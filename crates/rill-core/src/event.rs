@@ -105,6 +105,9 @@ pub struct Usage {
     /// What these tokens cost in US dollars, when rill knows the model's price: filled in
     /// by the server, never by a provider.
     pub cost_usd: Option<f64>,
+    /// The counts are rill's estimate, not the provider's: the stream finished without a
+    /// usage report (an upstream such as llama.cpp's server sends none).
+    pub estimated: bool,
 }
 
 impl Usage {

@@ -339,6 +339,7 @@ impl Worker {
             cached_input_tokens: Some(sequence.reused as u64),
             cache_write_tokens: None,
             cost_usd: None,
+            estimated: false,
         };
         let _ = sequence.job.events.send(StreamEvent::Usage(usage));
         let _ = sequence.job.events.send(StreamEvent::Finish(reason));

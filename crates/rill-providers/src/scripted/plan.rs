@@ -170,6 +170,7 @@ impl Plan {
             cached_input_tokens: None,
             cache_write_tokens: None,
             cost_usd: None,
+            estimated: false,
         };
         steps.push(Step {
             at,

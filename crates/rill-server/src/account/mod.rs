@@ -17,7 +17,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use futures_util::StreamExt;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use futures_util::Stream;
 use rill_core::{
     ChatRequest, ErrorKind, EventStream, FinishReason, Message, StreamEvent, Tally, Usage,
 };
@@ -104,6 +107,8 @@ struct Meter {
     output: TextSample,
     /// The last usage the stream reported.
     reported: Option<Usage>,
+    /// The counts estimated when the stream finished without a report.
+    estimate: Option<Tokens>,
 }
 
 impl Account {
@@ -144,20 +149,45 @@ impl Account {
     }
 
     /// Moves the account into `stream`: it is held for exactly as long as the stream
-    /// lives, sees every event, and settles when the stream is dropped.
+    /// lives, sees every event, and settles when the stream is dropped. A stream that
+    /// finished without a usage report gets one more event before it ends: a usage with
+    /// rill's estimate, marked `estimated`, so the client sees counts too.
     pub fn track(self, stream: EventStream) -> Tracked {
         let owner = self.key();
         let stopped = self.stopped.clone();
-        let mut account = self;
-        let stream = stream.map(move |mut event| {
-            account.observe(&mut event);
-            event
-        });
+        let stream = Tracking {
+            inner: Some(stream),
+            account: self,
+        };
         Tracked {
             stream: Box::pin(stream),
             owner,
             stopped,
         }
+    }
+
+    /// After a stream that finished without reporting usage: the counts rill estimates
+    /// (the engine's tally, else the text counted; CPU work, once per such stream), kept
+    /// for the record, as a usage event for the client.
+    fn estimated_usage(&mut self) -> Option<Usage> {
+        if !matches!(self.end, Some(End::Finished(_))) || self.meter.reported.is_some() {
+            return None;
+        }
+        let tokens = self.meter.tokens(false);
+        self.meter.estimate = Some(tokens);
+        let cost = self.price.map(|price| price.cost(&tokens));
+        if let (Some(admission), Some(cost)) = (&mut self.admission, cost) {
+            admission.charger().spend(cost);
+        }
+        Some(Usage {
+            input_tokens: tokens.input,
+            output_tokens: tokens.output,
+            reasoning_tokens: None,
+            cached_input_tokens: None,
+            cache_write_tokens: None,
+            cost_usd: cost.filter(|_| self.cost_in_usage),
+            estimated: true,
+        })
     }
 
     /// Notes `event`; a usage report gets its cost at the serving model's price (which is
@@ -300,7 +330,9 @@ impl Drop for Account {
 impl Meter {
     /// Whether the counts need the text counted: no final report, and no tally.
     fn needs_estimate(&self, finished: bool) -> bool {
-        !(finished && self.reported.is_some()) && self.tally.usage().is_none()
+        !(finished && self.reported.is_some())
+            && self.estimate.is_none()
+            && self.tally.usage().is_none()
     }
 
     /// The generation's counts: the provider's final report when the stream finished with
@@ -308,6 +340,9 @@ impl Meter {
     /// estimate from the text where those say more, and marked estimated there (CPU work:
     /// see [`TextSample::tokens`]).
     fn tokens(&self, finished: bool) -> Tokens {
+        if let Some(estimate) = self.estimate {
+            return estimate;
+        }
         let mut tokens = reported(&self.reported.unwrap_or_default());
         if finished && self.reported.is_some() {
             return tokens;
@@ -352,6 +387,34 @@ fn log(record: &Record) {
     );
 }
 
+/// A generation's stream with its account: every event is observed, and a usage estimate
+/// follows a finish that came without a report.
+struct Tracking {
+    inner: Option<EventStream>,
+    account: Account,
+}
+
+impl Stream for Tracking {
+    type Item = StreamEvent;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<StreamEvent>> {
+        let this = self.get_mut();
+        let Some(inner) = this.inner.as_mut() else {
+            return Poll::Ready(None);
+        };
+        match ready!(inner.as_mut().poll_next(cx)) {
+            Some(mut event) => {
+                this.account.observe(&mut event);
+                Poll::Ready(Some(event))
+            }
+            None => {
+                this.inner = None;
+                Poll::Ready(this.account.estimated_usage().map(StreamEvent::Usage))
+            }
+        }
+    }
+}
+
 /// The counts a provider reported, as the ledger keeps them.
 fn reported(usage: &Usage) -> Tokens {
     Tokens {
@@ -360,8 +423,8 @@ fn reported(usage: &Usage) -> Tokens {
         cached_input: usage.cached_input_tokens.unwrap_or_default(),
         cache_write: usage.cache_write_tokens.unwrap_or_default(),
         reasoning: usage.reasoning_tokens.unwrap_or_default(),
-        input_estimated: false,
-        output_estimated: false,
+        input_estimated: usage.estimated,
+        output_estimated: usage.estimated,
     }
 }
 

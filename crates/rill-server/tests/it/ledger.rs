@@ -691,7 +691,10 @@ async fn cost_stays_out_of_the_usage_when_configured_so_but_is_recorded() {
 fn postgres(action: &str) {
     let ctl = std::env::var("RILL_TEST_POSTGRES_CTL")
         .expect("RILL_TEST_POSTGRES_CTL (set by scripts/test) stops and starts the server");
-    let status = std::process::Command::new(ctl).arg(action).status().unwrap();
+    let status = std::process::Command::new(ctl)
+        .arg(action)
+        .status()
+        .unwrap();
     assert!(status.success(), "{action}: {status}");
 }
 
@@ -725,8 +728,15 @@ async fn streams_go_on_while_postgresql_is_down_and_their_records_are_written_af
         let response = start(&server.url, "fast", json!({})).await;
         ids.push(stream_id(&response));
         let body = read_all(response).await;
-        assert!(body.contains("[DONE]") && body.contains("\"finish_reason\":\"stop\""), "{body}");
-        assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+        assert!(
+            body.contains("[DONE]") && body.contains("\"finish_reason\":\"stop\""),
+            "{body}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
     }
     postgres("start");
 
@@ -736,4 +746,54 @@ async fn streams_go_on_while_postgresql_is_down_and_their_records_are_written_af
     let text = metrics(&server.url).await;
     assert_eq!(metric(&text, "rill_ledger_dropped_total"), 0.0);
     assert_eq!(metric(&text, "rill_ledger_written_total"), 4.0);
+}
+
+/// An upstream that finishes without ever reporting usage (as llama.cpp's server does).
+struct Silent;
+
+impl rill_core::Provider for Silent {
+    fn start(&self, _: rill_core::ChatRequest) -> rill_core::ProviderFuture {
+        use rill_core::StreamEvent;
+        Box::pin(async move {
+            let events = [
+                StreamEvent::Start {
+                    model: "silent".into(),
+                },
+                StreamEvent::TextDelta("The weather in Paris is sunny today.".into()),
+                StreamEvent::Finish(rill_core::FinishReason::Stop),
+            ];
+            Ok(Box::pin(futures_util::stream::iter(events)) as rill_core::EventStream)
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_stream_finished_without_usage_gets_an_estimate_marked_as_such() {
+    let entry = rill_server::ModelEntry {
+        name: "silent".into(),
+        owned_by: "rill-openai",
+        provider: std::sync::Arc::new(Silent),
+    };
+    let ledger = LedgerConfig {
+        url: Some(format!("sqlite://{}", sqlite().display())),
+        flush_ms: 10,
+        ..LedgerConfig::default()
+    };
+    let state = state(vec![entry]).with_ledger_config(&ledger).unwrap();
+    let server = spawn(state).await;
+    let response = start(&server.url, "silent", json!({})).await;
+    let id = stream_id(&response);
+    let body = read_all(response).await;
+    let usage = stream_usage(&body);
+    assert_eq!(usage["estimated"], true, "{usage}");
+    // o200k_base: "The" " weather" " in" " Paris" " is" " sunny" " today" "."
+    assert_eq!(usage["completion_tokens"], 8, "{usage}");
+    assert!(usage["prompt_tokens"].as_u64().unwrap() >= 9, "{usage}");
+    assert!(body.trim_end().ends_with("data: [DONE]"), "{body}");
+    let r = record(&server.state, &id).await;
+    assert_eq!(r.outcome, Outcome::Stop);
+    assert_eq!(r.tokens.output, 8);
+    assert_eq!(r.tokens.input, usage["prompt_tokens"].as_u64().unwrap());
+    assert!(r.tokens.input_estimated && r.tokens.output_estimated);
+    assert_eq!(r.provider.as_deref(), Some("openai"));
 }

@@ -155,6 +155,7 @@ impl UsageIn {
             cached_input_tokens: self.cache_read_input_tokens,
             cache_write_tokens: self.cache_creation_input_tokens,
             cost_usd: None,
+            estimated: false,
         }
     }
 }

@@ -131,6 +131,9 @@ pub(super) struct UsageOut {
     /// What the tokens cost in US dollars, when rill knows the price.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost: Option<f64>,
+    /// The counts are rill's estimate: the upstream reported none.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub estimated: bool,
 }
 
 impl From<&Usage> for UsageOut {
@@ -145,6 +148,7 @@ impl From<&Usage> for UsageOut {
             cache_read_input_tokens: cached,
             output_tokens: usage.output_tokens,
             cost: usage.cost_usd,
+            estimated: usage.estimated,
         }
     }
 }

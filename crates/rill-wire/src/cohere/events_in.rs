@@ -120,6 +120,7 @@ impl UsageIn {
             cached_input_tokens: None,
             cache_write_tokens: None,
             cost_usd: None,
+            estimated: false,
         })
     }
 }

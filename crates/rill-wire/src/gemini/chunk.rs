@@ -112,6 +112,7 @@ impl UsageIn {
             cached_input_tokens: self.cached_content_token_count,
             cache_write_tokens: None,
             cost_usd: None,
+            estimated: false,
         }
     }
 }

@@ -97,6 +97,7 @@ impl ChunkDecoder {
                     cached_input_tokens: None,
                     cache_write_tokens: None,
                     cost_usd: None,
+                    estimated: false,
                 }));
             }
             let called = self.next_call > 0;

@@ -119,6 +119,7 @@ impl From<UsageIn> for Usage {
                 .or(usage.prompt_cache_hit_tokens),
             cache_write_tokens: None,
             cost_usd: None,
+            estimated: false,
         }
     }
 }

@@ -98,6 +98,9 @@ pub(super) struct UsageOut {
     /// `usage.cost`); clients that do not know the field ignore it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost: Option<f64>,
+    /// The counts are rill's estimate: the upstream reported none.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub estimated: bool,
 }
 
 #[derive(Serialize)]
@@ -123,6 +126,7 @@ impl From<&Usage> for UsageOut {
                 .reasoning_tokens
                 .map(|reasoning_tokens| CompletionDetailsOut { reasoning_tokens }),
             cost: usage.cost_usd,
+            estimated: usage.estimated,
         }
     }
 }

@@ -178,6 +178,7 @@ impl From<UsageIn> for Usage {
             cached_input_tokens: usage.input_tokens_details.and_then(|d| d.cached_tokens),
             cache_write_tokens: None,
             cost_usd: None,
+            estimated: false,
         }
     }
 }

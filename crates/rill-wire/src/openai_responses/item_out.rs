@@ -85,6 +85,9 @@ pub(super) struct UsageOut {
     /// What the tokens cost in US dollars, when rill knows the price.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost: Option<f64>,
+    /// The counts are rill's estimate: the upstream reported none.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub estimated: bool,
 }
 
 #[derive(Serialize)]
@@ -113,6 +116,7 @@ impl From<&Usage> for UsageOut {
             // Saturating: an upstream's counts are not trusted to be sane.
             total_tokens: usage.input_tokens.saturating_add(usage.output_tokens),
             cost: usage.cost_usd,
+            estimated: usage.estimated,
         }
     }
 }

@@ -34,6 +34,7 @@ fn usage(input: u64, output: u64, cached: Option<u64>, written: Option<u64>) -> 
         cached_input_tokens: cached,
         cache_write_tokens: written,
         cost_usd: None,
+        estimated: false,
     })
 }
 

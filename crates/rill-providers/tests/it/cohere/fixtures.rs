@@ -31,6 +31,7 @@ fn usage(input: u64, output: u64) -> Option<Usage> {
         cached_input_tokens: None,
         cache_write_tokens: None,
         cost_usd: None,
+        estimated: false,
     })
 }
 

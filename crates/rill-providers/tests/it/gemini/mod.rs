@@ -106,6 +106,7 @@ fn error_mid_stream() -> (Vec<u8>, Vec<StreamEvent>) {
             cached_input_tokens: None,
             cache_write_tokens: None,
             cost_usd: None,
+            estimated: false,
         })
     };
     let events = vec![

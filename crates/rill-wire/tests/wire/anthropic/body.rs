@@ -30,6 +30,7 @@ fn message_body_with_thinking_and_text() {
             cached_input_tokens: Some(2),
             cache_write_tokens: None,
             cost_usd: None,
+            estimated: false,
         }),
         ..Completion::default()
     };

@@ -216,6 +216,7 @@ fn usage_is_cumulative_and_counts_the_cache_in() {
         cached_input_tokens: Some(cached),
         cache_write_tokens: Some(10),
         cost_usd: None,
+        estimated: false,
     };
     assert_eq!(
         got,

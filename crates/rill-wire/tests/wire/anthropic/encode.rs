@@ -71,6 +71,7 @@ fn text_stream() {
             cached_input_tokens: Some(8),
             cache_write_tokens: None,
             cost_usd: None,
+            estimated: false,
         }),
         StreamEvent::Finish(FinishReason::Stop),
     ]);

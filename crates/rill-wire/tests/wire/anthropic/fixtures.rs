@@ -46,6 +46,7 @@ fn usage(input: u64, output: u64, cached: Option<u64>) -> Option<Usage> {
         cached_input_tokens: cached,
         cache_write_tokens: cached,
         cost_usd: None,
+        estimated: false,
     })
 }
 

@@ -135,6 +135,7 @@ fn usage() -> impl Strategy<Value = Usage> {
             cached_input_tokens: c,
             cache_write_tokens: w,
             cost_usd: None,
+            estimated: false,
         })
 }
 

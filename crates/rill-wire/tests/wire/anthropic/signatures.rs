@@ -64,6 +64,7 @@ fn thinking_tool_use_fixture() {
                 cached_input_tokens: Some(0),
                 cache_write_tokens: Some(0),
                 cost_usd: None,
+                estimated: false,
             }),
             StreamEvent::ReasoningDelta("The user wants the weather in Paris.".into()),
             StreamEvent::ReasoningDelta(" I should call get_weather with the city.".into()),
@@ -90,6 +91,7 @@ fn thinking_tool_use_fixture() {
                 cached_input_tokens: Some(0),
                 cache_write_tokens: Some(0),
                 cost_usd: None,
+                estimated: false,
             }),
             StreamEvent::Finish(FinishReason::ToolCalls),
         ]

@@ -75,5 +75,6 @@ pub fn usage(input: u64, output: u64, reasoning: Option<u64>, cached: Option<u64
         cached_input_tokens: cached,
         cache_write_tokens: None,
         cost_usd: None,
+        estimated: false,
     }
 }

@@ -82,5 +82,6 @@ pub fn usage(input: u64, output: u64) -> Usage {
         cached_input_tokens: None,
         cache_write_tokens: None,
         cost_usd: None,
+        estimated: false,
     }
 }

@@ -44,6 +44,7 @@ fn deepseek_reasoning_and_usage_on_the_finish_chunk() {
                 cached_input_tokens: Some(0),
                 cache_write_tokens: None,
                 cost_usd: None,
+                estimated: false,
             }),
         ]
     );

@@ -43,6 +43,7 @@ fn text_stream_with_usage() {
                 cached_input_tokens: Some(8),
                 cache_write_tokens: None,
                 cost_usd: None,
+                estimated: false,
             }),
             StreamEvent::Finish(FinishReason::Stop),
         ],
@@ -192,6 +193,7 @@ fn non_streaming_body() {
             cached_input_tokens: None,
             cache_write_tokens: None,
             cost_usd: None,
+            estimated: false,
         }),
     };
     let body = completion_body(ID, MODEL, CREATED, &completion);

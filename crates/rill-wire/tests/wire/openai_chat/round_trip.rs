@@ -73,6 +73,7 @@ fn usage() -> impl Strategy<Value = Usage> {
             cached_input_tokens: c,
             cache_write_tokens: None,
             cost_usd: None,
+            estimated: false,
         })
 }
 

@@ -62,6 +62,7 @@ fn response_body_with_reasoning_text_and_usage() {
             cached_input_tokens: Some(2),
             cache_write_tokens: None,
             cost_usd: None,
+            estimated: false,
         }),
         ..Completion::default()
     };

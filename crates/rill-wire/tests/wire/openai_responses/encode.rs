@@ -78,6 +78,7 @@ fn text_stream_with_usage() {
             cached_input_tokens: Some(8),
             cache_write_tokens: None,
             cost_usd: None,
+            estimated: false,
         }),
         StreamEvent::Finish(FinishReason::Stop),
     ]);

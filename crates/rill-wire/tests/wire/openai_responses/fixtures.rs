@@ -51,6 +51,7 @@ fn usage(input: u64, output: u64, reasoning: u64) -> StreamEvent {
         cached_input_tokens: Some(0),
         cache_write_tokens: None,
         cost_usd: None,
+        estimated: false,
     })
 }
 

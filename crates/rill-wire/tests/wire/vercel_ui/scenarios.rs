@@ -77,6 +77,7 @@ pub fn all() -> Vec<Scenario> {
                     cached_input_tokens: Some(8),
                     cache_write_tokens: None,
                     cost_usd: None,
+                    estimated: false,
                 }),
                 finish(FinishReason::Stop),
             ],
