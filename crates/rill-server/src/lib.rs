@@ -23,12 +23,13 @@ mod session;
 mod shutdown;
 mod sse;
 mod state;
+mod telemetry;
 
 pub use access::Access;
 pub use config::{
     Config, ConfigError, EngineConfig, KEY_PREFIX, KeyConfig, KeyDigest, KeyError, LedgerConfig,
-    ModelConfig, ModelTimeouts, Price, ProviderKind, RetriesConfig, ServerConfig, TimeoutsConfig,
-    data_dir, hash_key, new_key,
+    ModelConfig, ModelTimeouts, Price, ProviderKind, RetriesConfig, ServerConfig, TelemetryConfig,
+    TimeoutsConfig, data_dir, hash_key, new_key,
 };
 pub use metrics::Metrics;
 pub use models::{BuildError, ModelEntry, ModelRegistry};
@@ -36,5 +37,6 @@ pub use routes::app;
 pub use session::SessionsConfig;
 pub use shutdown::Shutdown;
 pub use state::{AppState, LedgerError};
+pub use telemetry::{Telemetry, TelemetryError};
 
 pub use listener::serve;

@@ -13,6 +13,7 @@ use crate::metrics::Metrics;
 use crate::models::ModelRegistry;
 use crate::session::{Hub, MemoryStore, SessionsConfig};
 use crate::shutdown::Shutdown;
+use crate::telemetry::Telemetry;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -27,6 +28,8 @@ pub struct AppState {
     pub ledger: Ledger,
     /// Whether the usage clients receive carries its cost (`ledger.cost_in_usage`).
     pub cost_in_usage: bool,
+    /// Where a span per generation goes (nowhere unless [`AppState::with_telemetry`]).
+    pub telemetry: Telemetry,
 }
 
 impl AppState {
@@ -46,7 +49,16 @@ impl AppState {
             access: Arc::new(access),
             ledger: Ledger::disabled(),
             cost_in_usage: true,
+            telemetry: Telemetry::default(),
         }
+    }
+
+    /// With spans for every generation to this telemetry (before any request); the
+    /// server's shutdown exports the last ones.
+    #[must_use]
+    pub fn with_telemetry(mut self, telemetry: Telemetry) -> Self {
+        self.telemetry = telemetry;
+        self
     }
 
     /// With the ledger `config` describes (disabled, or its database with this state's

@@ -31,7 +31,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let state = AppState::new(config.server, registry)
         .with_sessions(config.sessions)
         .with_keys(config.keys)?
-        .with_ledger_config(&config.ledger)?;
+        .with_ledger_config(&config.ledger)?
+        .with_telemetry(rill_server::Telemetry::new(&config.telemetry)?);
     state.load_budgets().await;
     run(state).await
 }

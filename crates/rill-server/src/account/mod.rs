@@ -31,6 +31,7 @@ use crate::access::Admission;
 use crate::metrics::Metrics;
 use crate::models::ModelRegistry;
 use crate::state::AppState;
+use crate::telemetry::Telemetry;
 use estimate::TextSample;
 
 /// Why a generation was stopped from outside its stream (a cancel, a disconnect,
@@ -78,6 +79,7 @@ pub struct Account {
     ledger: Ledger,
     models: Arc<ModelRegistry>,
     metrics: Metrics,
+    telemetry: Telemetry,
     entry: Entry,
     started_at_ms: i64,
     started: Instant,
@@ -129,6 +131,7 @@ impl Account {
             ledger: state.ledger.clone(),
             models: Arc::clone(&state.models),
             metrics: state.metrics.clone(),
+            telemetry: state.telemetry.clone(),
             entry,
             started_at_ms: unix_ms(),
             started: Instant::now(),
@@ -296,6 +299,7 @@ impl Drop for Account {
             false => "other".to_owned(),
         };
         let metrics = self.metrics.clone();
+        let telemetry = self.telemetry.clone();
         let meter = std::mem::take(&mut self.meter);
         // The slots are given back now; the last charge and the record follow.
         let mut charger = self.admission.take().map(Admission::into_charger);
@@ -316,6 +320,7 @@ impl Drop for Account {
             }
             log(&record);
             metrics.generation_ended(&record, &label, status);
+            telemetry.generation(&record);
             ledger.record(record);
         };
         if estimate {

@@ -16,6 +16,7 @@ mod keys;
 mod ledger;
 mod resilience;
 mod sessions;
+mod telemetry;
 
 pub(crate) use keys::validate as validate_keys;
 pub use keys::{KEY_PREFIX, KeyConfig, KeyDigest, KeyError, hash_key, new_key};
@@ -23,6 +24,7 @@ pub use ledger::{LedgerConfig, data_dir};
 pub use resilience::{ModelTimeouts, RetriesConfig, TimeoutsConfig};
 pub use rill_ledger::Price;
 pub use sessions::SessionsConfig;
+pub use telemetry::TelemetryConfig;
 
 /// The whole configuration. Every key has a default, so no file is needed at all.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
@@ -44,6 +46,8 @@ pub struct Config {
     pub keys: Vec<KeyConfig>,
     /// The usage ledger: a record of every generation, in SQLite or PostgreSQL.
     pub ledger: LedgerConfig,
+    /// OpenTelemetry: a span per generation to an OTLP collector.
+    pub telemetry: TelemetryConfig,
 }
 
 /// The embedded engine. It loads only when some model uses it.
@@ -319,6 +323,10 @@ pub enum ConfigError {
         key: &'static str,
         value: f64,
     },
+    #[error(
+        "invalid configuration: `telemetry.otlp_endpoint` is {endpoint:?}\nhint: give an OTLP/HTTP collector's base URL, such as `http://127.0.0.1:4318`"
+    )]
+    BadOtlpEndpoint { endpoint: String },
     #[error("invalid configuration: `ledger.{key}` is 0\nhint: it must be at least 1")]
     LedgerZero { key: &'static str },
     #[error("invalid configuration: {0}")]
@@ -410,6 +418,13 @@ impl Config {
         }
         if self.ledger.max_pending == 0 {
             return Err(ConfigError::LedgerZero { key: "max_pending" });
+        }
+        if let Some(endpoint) = &self.telemetry.otlp_endpoint
+            && !(endpoint.starts_with("http://") || endpoint.starts_with("https://"))
+        {
+            return Err(ConfigError::BadOtlpEndpoint {
+                endpoint: endpoint.clone(),
+            });
         }
         if let Some(url) = &self.ledger.url {
             rill_ledger::Target::new(Some(url), &data_dir())?;

@@ -104,6 +104,7 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
     let drain = state.shutdown.drained();
     let sessions = std::sync::Arc::clone(&state.sessions);
     let ledger = state.ledger.clone();
+    let telemetry = state.telemetry.clone();
     let router = crate::routes::app(state);
     let tracker = TaskTracker::new();
     let closing = CancellationToken::new();
@@ -153,6 +154,8 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
     sessions.close().await;
     // Every generation has ended, so every record is on its way.
     ledger.close().await;
+    // The exporter's shutdown blocks until the last spans are sent.
+    let _ = tokio::task::spawn_blocking(move || telemetry.shutdown()).await;
     Ok(())
 }
 

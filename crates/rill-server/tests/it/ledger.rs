@@ -797,3 +797,110 @@ async fn a_stream_finished_without_usage_gets_an_estimate_marked_as_such() {
     assert!(r.tokens.input_estimated && r.tokens.output_estimated);
     assert_eq!(r.provider.as_deref(), Some("openai"));
 }
+
+/// A loopback OTLP/HTTP collector: the JSON bodies posted to its `/v1/traces`.
+async fn collector() -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
+) {
+    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = std::sync::Arc::clone(&received);
+    let app = axum::Router::new().route(
+        "/v1/traces",
+        axum::routing::post(move |body: axum::body::Bytes| {
+            let sink = std::sync::Arc::clone(&sink);
+            async move {
+                let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                sink.lock().unwrap().push(json);
+                ([("content-type", "application/json")], "{}")
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, received)
+}
+
+/// A span's attribute value, whatever its OTLP JSON type.
+fn attribute(span: &serde_json::Value, key: &str) -> Option<serde_json::Value> {
+    let value = span["attributes"]
+        .as_array()?
+        .iter()
+        .find(|a| a["key"] == key)?["value"]
+        .clone();
+    let value = value.as_object()?.values().next()?.clone();
+    Some(value)
+}
+
+#[tokio::test]
+async fn every_generation_is_a_span_with_the_genai_attributes() {
+    let (endpoint, received) = collector().await;
+    let config = format!("{MODELS}\n[telemetry]\notlp_endpoint = \"{endpoint}\"\n");
+    let parsed = Config::from_toml(&config).unwrap();
+    let telemetry = rill_server::Telemetry::new(&parsed.telemetry).unwrap();
+    let registry = ModelRegistry::from_config(&parsed).await.unwrap();
+    let ledger = LedgerConfig {
+        url: Some(format!("sqlite://{}", sqlite().display())),
+        flush_ms: 10,
+        ..LedgerConfig::default()
+    };
+    let state = AppState::new(ServerConfig::default(), registry)
+        .with_ledger_config(&ledger)
+        .unwrap()
+        .with_telemetry(telemetry);
+    let server = spawn(state).await;
+    let response = start(&server.url, "primary", json!({})).await;
+    let id = stream_id(&response);
+    read_all(response).await;
+    let r = record(&server.state, &id).await;
+    let telemetry = server.state.telemetry.clone();
+    tokio::task::spawn_blocking(move || telemetry.flush())
+        .await
+        .unwrap();
+
+    let bodies = received.lock().unwrap().clone();
+    let spans: Vec<serde_json::Value> = bodies
+        .iter()
+        .flat_map(|b| b["resourceSpans"].as_array().cloned().unwrap_or_default())
+        .flat_map(|rs| rs["scopeSpans"].as_array().cloned().unwrap_or_default())
+        .flat_map(|ss| ss["spans"].as_array().cloned().unwrap_or_default())
+        .collect();
+    let [span] = spans.as_slice() else {
+        panic!("{bodies:?}")
+    };
+    assert_eq!(span["name"], "chat primary");
+    let text = |key: &str| attribute(span, key).and_then(|v| v.as_str().map(str::to_owned));
+    let int = |key: &str| {
+        attribute(span, key).and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok()))
+    };
+    assert_eq!(text("gen_ai.operation.name").as_deref(), Some("chat"));
+    assert_eq!(text("gen_ai.request.model").as_deref(), Some("primary"));
+    assert_eq!(text("gen_ai.response.model").as_deref(), Some("fast"));
+    assert_eq!(text("gen_ai.provider.name").as_deref(), Some("scripted"));
+    assert_eq!(text("gen_ai.response.id"), Some(id));
+    assert_eq!(
+        int("gen_ai.usage.input_tokens"),
+        Some(r.tokens.input as i64)
+    );
+    assert_eq!(
+        int("gen_ai.usage.output_tokens"),
+        Some(r.tokens.output as i64)
+    );
+    assert_eq!(int("rill.attempts"), Some(3));
+    assert!(attribute(span, "rill.cost_usd").is_some());
+    assert!(attribute(span, "rill.key").is_none());
+    let nanos = |key: &str| span[key].as_str().unwrap().parse::<u128>().unwrap();
+    let duration_ms = (nanos("endTimeUnixNano") - nanos("startTimeUnixNano")) as f64 / 1e6;
+    assert!(
+        (duration_ms - r.duration_ms).abs() < 1.0,
+        "{duration_ms} vs {}",
+        r.duration_ms
+    );
+    // No prompt or answer text in the span.
+    let all = serde_json::to_string(span).unwrap();
+    assert!(
+        !all.contains("one two three") && !all.contains("weather"),
+        "{all}"
+    );
+}
