@@ -1,9 +1,10 @@
 //! Tokens a provider counts while it generates, so that a generation stopped before its
-//! usage report can still be charged exactly, and the attempts a chain of providers took.
+//! usage report can still be charged exactly, and the attempts a chain of providers took
+//! (with how each failed one failed).
 
 use std::fmt;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::Usage;
 
@@ -25,6 +26,8 @@ struct Counts {
     input: AtomicU64,
     output: AtomicU64,
     attempts: AtomicU32,
+    /// The HTTP status each failed attempt's error stands for.
+    failures: Mutex<Vec<u16>>,
 }
 
 impl Tally {
@@ -43,6 +46,26 @@ impl Tally {
     /// One more attempt was made (the resilient chain counts its retries and fallbacks).
     pub fn add_attempt(&self) {
         self.0.attempts.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// An attempt failed before its first token with an error standing for `status`.
+    pub fn add_failure(&self, status: u16) {
+        let mut failures = self
+            .0
+            .failures
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        failures.push(status);
+    }
+
+    /// The statuses of the attempts that failed, in order.
+    pub fn failures(&self) -> Vec<u16> {
+        let failures = self
+            .0
+            .failures
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        failures.clone()
     }
 
     /// Attempts made so far; 0 when no chain counted them (a bare provider: one).

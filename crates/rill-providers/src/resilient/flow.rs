@@ -139,6 +139,7 @@ impl Run {
     /// After `error` ended an attempt before its first token: the pause before the next
     /// attempt, on this link or the next one, or `None` when no attempt is left.
     fn recover(&mut self, error: &Error) -> Option<Duration> {
+        self.request.tally.add_failure(error.kind.status_code());
         let chain = Arc::clone(&self.chain);
         let link = &chain[self.link];
         let recovery = recovery(error);

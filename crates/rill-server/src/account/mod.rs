@@ -286,7 +286,15 @@ impl Drop for Account {
             outcome,
             error_kind: error_kind.map(|kind| kind.as_str().to_owned()),
         };
-        let status = error_kind.map(ErrorKind::status_code);
+        // Every upstream failure: the attempts that failed before their first token, and
+        // an error that ended a stream that had started (a cancel is no failure).
+        let mut failures = self.meter.tally.failures();
+        if let Some(End::Failed(kind)) = &self.end
+            && record.model_served.is_some()
+            && *kind != ErrorKind::Cancelled
+        {
+            failures.push(kind.status_code());
+        }
         // A label for the model asked for that stays among the configured ones (a
         // catch-all registry serves any name).
         let label = match self
@@ -319,7 +327,7 @@ impl Drop for Account {
                 charger.spend(record.cost_usd.unwrap_or_default());
             }
             log(&record);
-            metrics.generation_ended(&record, &label, status);
+            metrics.generation_ended(&record, &label, &failures);
             telemetry.generation(&record);
             ledger.record(record);
         };

@@ -148,16 +148,16 @@ impl GenerationMetrics {
             this.fallbacks.clone(),
         );
         rill.register(
-            "generation_errors",
-            "Generations that failed, by the HTTP status their error stands for (502 upstream, 504 timeout, 503 overloaded, ...)",
+            "upstream_errors",
+            "Provider failures by the HTTP status each stands for (502 upstream, 503 overloaded, 504 timeout, ...): every attempt that failed before its first token, retried or not, and every error that ended a started stream",
             this.errors.clone(),
         );
         this
     }
 
-    /// Counts `record`; `model` is the label for the model it asked for (bounded by the
-    /// caller).
-    pub(super) fn observe(&self, record: &Record, model: &str, status: Option<u16>) {
+    /// Counts `record` and its upstream `failures` (statuses); `model` is the label for the
+    /// model it asked for (bounded by the caller).
+    pub(super) fn observe(&self, record: &Record, model: &str, failures: &[u16]) {
         let labels = Model {
             gen_ai_request_model: model.to_owned(),
             gen_ai_provider_name: record.provider.clone().unwrap_or_else(|| "none".into()),
@@ -216,10 +216,10 @@ impl GenerationMetrics {
         if fallback {
             self.fallbacks.get_or_create(&labels).inc();
         }
-        if let Some(status) = status {
+        for &status in failures {
             self.errors
                 .get_or_create(&Status {
-                    gen_ai_request_model: labels.gen_ai_request_model,
+                    gen_ai_request_model: labels.gen_ai_request_model.clone(),
                     status,
                 })
                 .inc();

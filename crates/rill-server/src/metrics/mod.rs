@@ -232,8 +232,9 @@ impl Metrics {
 
     /// Counts an ended generation (its ledger record): latencies, tokens, cost, outcome.
     /// `model` labels it: the model asked for, if configured (the label set stays small).
-    pub(crate) fn generation_ended(&self, record: &Record, model: &str, status: Option<u16>) {
-        self.generations.observe(record, model, status);
+    /// `failures`: the HTTP status each upstream failure of it stands for.
+    pub(crate) fn generation_ended(&self, record: &Record, model: &str, failures: &[u16]) {
+        self.generations.observe(record, model, failures);
     }
 
     /// The ledger's counters, for its writer.

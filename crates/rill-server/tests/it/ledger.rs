@@ -78,10 +78,15 @@ async fn server(config: &str, flush_ms: u64) -> (Running, PathBuf) {
 
 /// The same on the ledger file at `path`.
 async fn server_on(config: &str, flush_ms: u64, path: &std::path::Path) -> Running {
+    server_at(config, flush_ms, format!("sqlite://{}", path.display())).await
+}
+
+/// The same on the ledger at `url`.
+async fn server_at(config: &str, flush_ms: u64, url: String) -> Running {
     let config = Config::from_toml(config).unwrap();
     let registry = ModelRegistry::from_config(&config).await.unwrap();
     let ledger = LedgerConfig {
-        url: Some(format!("sqlite://{}", path.display())),
+        url: Some(url),
         flush_ms,
         ..config.ledger
     };
@@ -143,9 +148,28 @@ async fn read_all(response: reqwest::Response) -> String {
     response.text().await.unwrap()
 }
 
+/// Tests on the PostgreSQL server hold this to read; the one that stops it, to write.
+static POSTGRES: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
+
+fn postgres_url() -> String {
+    std::env::var("RILL_TEST_POSTGRES_URL")
+        .expect("RILL_TEST_POSTGRES_URL: run ./scripts/test, which starts PostgreSQL")
+}
+
 #[tokio::test]
 async fn every_way_a_generation_ends_is_recorded() {
     let (server, _) = server(MODELS, 10).await;
+    every_way_a_generation_ends(&server).await;
+}
+
+#[tokio::test]
+async fn every_way_a_generation_ends_is_recorded_on_postgresql() {
+    let _running = POSTGRES.read().await;
+    let server = server_at(MODELS, 10, postgres_url()).await;
+    every_way_a_generation_ends(&server).await;
+}
+
+async fn every_way_a_generation_ends(server: &Running) {
     let url = &server.url;
     let http = http();
 
@@ -589,12 +613,15 @@ async fn metrics_count_every_ended_generation_by_model_and_outcome() {
     );
     assert_eq!(count(format!("rill_retries_total{{{primary}}}")), 2.0);
     assert_eq!(count(format!("rill_fallbacks_total{{{primary}}}")), 1.0);
-    assert_eq!(
-        count(
-            r#"rill_generation_errors_total{gen_ai_request_model="failing",status="502"}"#.into()
-        ),
-        1.0
-    );
+    let errors = |model: &str, status: u16| {
+        count(format!(
+            r#"rill_upstream_errors_total{{gen_ai_request_model="{model}",status="{status}"}}"#
+        ))
+    };
+    // The error that ended a started stream, and each attempt that failed before its first
+    // token (the model asked for, twice, before its fallback served).
+    assert_eq!(errors("failing", 502), 1.0);
+    assert_eq!(errors("primary", 503), 2.0);
 }
 
 #[tokio::test]
@@ -700,8 +727,8 @@ fn postgres(action: &str) {
 
 #[tokio::test]
 async fn streams_go_on_while_postgresql_is_down_and_their_records_are_written_after() {
-    let url = std::env::var("RILL_TEST_POSTGRES_URL")
-        .expect("RILL_TEST_POSTGRES_URL: run ./scripts/test, which starts PostgreSQL");
+    let _alone = POSTGRES.write().await;
+    let url = postgres_url();
     let config = format!("{MODELS}\n[ledger]\nurl = \"{url}\"\n");
     let config = Config::from_toml(&config).unwrap();
     let registry = ModelRegistry::from_config(&config).await.unwrap();
