@@ -168,7 +168,7 @@ fn parallel_tool_calls_event_order() {
             "0:ToolCallEnd { index: 0 }",
             "0:ToolCallEnd { index: 1 }",
             "0:Finish(ToolCalls)",
-            "0:Usage(Usage { input_tokens: 149, output_tokens: 60, reasoning_tokens: Some(0), cached_input_tokens: None, cache_write_tokens: None, cost_usd: None })",
+            "0:Usage(Usage { input_tokens: 149, output_tokens: 60, reasoning_tokens: Some(0), cached_input_tokens: None, cache_write_tokens: None, cost_usd: None, estimated: false })",
         ]
     );
 }
