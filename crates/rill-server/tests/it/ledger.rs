@@ -128,6 +128,16 @@ async fn start(url: &str, model: &str, extra: serde_json::Value) -> reqwest::Res
     response
 }
 
+/// A non-streaming Anthropic Messages request.
+async fn anthropic_message(url: &str, model: &str) -> reqwest::Response {
+    http()
+        .post(format!("{url}/v1/messages"))
+        .json(&json!({"model": model, "max_tokens": 64, "messages": [{"role": "user", "content": "hi"}]}))
+        .send()
+        .await
+        .unwrap()
+}
+
 fn stream_id(response: &reqwest::Response) -> String {
     response.headers()["x-rill-stream-id"]
         .to_str()
@@ -281,12 +291,7 @@ async fn refused_before_the_first_token_and_served_by_a_fallback() {
     assert!((cost - expected).abs() < 1e-12, "{cost} vs {expected}");
 
     // Non-streaming, another dialect.
-    let response = http()
-        .post(format!("{url}/v1/messages"))
-        .json(&json!({"model": "fast", "max_tokens": 64, "messages": [{"role": "user", "content": "hi"}]}))
-        .send()
-        .await
-        .unwrap();
+    let response = anthropic_message(url, "fast").await;
     assert_eq!(response.status(), 200);
     let message: serde_json::Value = response.json().await.unwrap();
     let id = message["id"].as_str().unwrap();
@@ -682,12 +687,7 @@ async fn the_usage_clients_receive_carries_its_cost() {
     assert!((sent - recorded).abs() < 1e-15, "{usage} vs {recorded}");
 
     // Non-streaming, another dialect: in the body's usage and in a header.
-    let response = http()
-        .post(format!("{url}/v1/messages"))
-        .json(&json!({"model": "fast", "max_tokens": 64, "messages": [{"role": "user", "content": "hi"}]}))
-        .send()
-        .await
-        .unwrap();
+    let response = anthropic_message(url, "fast").await;
     let header: f64 = response.headers()["x-rill-cost-usd"]
         .to_str()
         .unwrap()
