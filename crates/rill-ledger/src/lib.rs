@@ -14,5 +14,5 @@ pub use prices::{PricedProvider, bundled_price};
 pub use read::{Filter, Group, GroupBy};
 pub use record::{Outcome, Price, Record, Tokens};
 pub use store::{Target, TargetError};
-pub use time::{Period, day, format_time, parse_time};
+pub use time::{Period, day, format_time, now_ms, parse_time};
 pub use writer::{Ledger, OpenError, Options, Reader, Stats};

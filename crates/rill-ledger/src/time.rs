@@ -51,6 +51,13 @@ fn midnight_ms(date: Date) -> i64 {
     i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
+/// Now, in milliseconds since the Unix epoch (how records keep instants).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
 /// The UTC date of `ms`, as `YYYY-MM-DD` (what usage groups by day).
 pub fn day(ms: i64) -> String {
     let date = at(ms).date();

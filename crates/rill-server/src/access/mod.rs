@@ -80,7 +80,7 @@ impl Key {
     /// The start of the current budget period, if the key has a budget.
     fn budget_period_start(&self) -> Option<i64> {
         self.config.budget_usd?;
-        Some(self.config.budget_period.bounds(unix_ms()).0)
+        Some(self.config.budget_period.bounds(rill_ledger::now_ms()).0)
     }
 }
 
@@ -93,12 +93,6 @@ impl Spend {
             };
         }
     }
-}
-
-fn unix_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 impl Key {
@@ -303,7 +297,7 @@ impl Access {
     /// when the period starts over.
     fn over_budget(&self, config: &KeyConfig, ledger: &mut Ledger) -> Option<Error> {
         let budget = config.budget_usd?;
-        let now = unix_ms();
+        let now = rill_ledger::now_ms();
         let (start, next) = config.budget_period.bounds(now);
         ledger.spend.roll(start);
         if ledger.spend.usd < budget {

@@ -15,7 +15,6 @@ mod estimate;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
@@ -133,7 +132,7 @@ impl Account {
             metrics: state.metrics.clone(),
             telemetry: state.telemetry.clone(),
             entry,
-            started_at_ms: unix_ms(),
+            started_at_ms: rill_ledger::now_ms(),
             started: Instant::now(),
             meter,
             served: None,
@@ -457,12 +456,6 @@ fn measure(prompt: &mut TextSample, request: &ChatRequest) {
         prompt.push(tool.description.as_deref().unwrap_or_default());
         prompt.push(&tool.parameters.to_string());
     }
-}
-
-fn unix_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 #[cfg(test)]
