@@ -12,7 +12,7 @@ mod writer;
 
 pub use prices::{PricedProvider, bundled_price};
 pub use read::{Filter, Group, GroupBy};
-pub use record::{Outcome, Price, Record, Tokens};
+pub use record::{CacheUse, Outcome, Price, Record, Tokens};
 pub use store::{Target, TargetError};
 pub use time::{Period, day, format_time, now_ms, parse_time};
 pub use writer::{Ledger, OpenError, Options, Reader, Stats};

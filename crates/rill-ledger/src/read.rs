@@ -5,7 +5,7 @@ use sqlx::{
     ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Pool, QueryBuilder, Row, Type,
 };
 
-use crate::record::{Outcome, Record, Tokens};
+use crate::record::{CacheUse, Outcome, Record, Tokens};
 use crate::store::{Kind, Store};
 
 /// Which records: every condition given must hold.
@@ -70,6 +70,11 @@ pub struct Group {
     /// Of the requests, how many have estimated counts.
     pub estimated: u64,
     pub cost_usd: f64,
+    /// Of the requests, how many were answered from the response cache (stored, or
+    /// shared with an identical running request).
+    pub cache_hits: u64,
+    /// What those would have cost.
+    pub saved_usd: f64,
 }
 
 impl Group {
@@ -83,6 +88,8 @@ impl Group {
         self.reasoning_tokens += other.reasoning_tokens;
         self.estimated += other.estimated;
         self.cost_usd += other.cost_usd;
+        self.cache_hits += other.cache_hits;
+        self.saved_usd += other.saved_usd;
     }
 }
 
@@ -157,7 +164,7 @@ where
         "SELECT id, started_at_ms, key_name, dialect, model_requested, model_served, provider, \
          attempts, ttft_ms, duration_ms, input_tokens, output_tokens, cached_input_tokens, \
          cache_write_tokens, reasoning_tokens, input_estimated, output_estimated, cost_usd, \
-         price, outcome, error_kind FROM generations",
+         price, outcome, error_kind, cache, saved_usd FROM generations",
     );
     push_filter(&mut query, filter);
     query
@@ -207,6 +214,11 @@ where
         outcome: Outcome::parse(&outcome)
             .ok_or_else(|| sqlx::Error::Decode(format!("unknown outcome `{outcome}`").into()))?,
         error_kind: row.try_get("error_kind")?,
+        cache: row
+            .try_get::<Option<String>, _>("cache")?
+            .as_deref()
+            .and_then(CacheUse::parse),
+        saved_usd: row.try_get("saved_usd")?,
     })
 }
 
@@ -236,7 +248,9 @@ where
     let mut query = QueryBuilder::<DB>::new(format!(
         "SELECT {group} AS grp, CAST(COUNT(*) AS BIGINT) AS requests, {columns}, \
          CAST(SUM(CASE WHEN input_estimated OR output_estimated THEN 1 ELSE 0 END) AS BIGINT) AS estimated, \
-         CAST(COALESCE(SUM(cost_usd), 0) AS DOUBLE PRECISION) AS cost_usd FROM generations"
+         CAST(COALESCE(SUM(cost_usd), 0) AS DOUBLE PRECISION) AS cost_usd, \
+         CAST(SUM(CASE WHEN cache IS NULL THEN 0 ELSE 1 END) AS BIGINT) AS cache_hits, \
+         CAST(COALESCE(SUM(saved_usd), 0) AS DOUBLE PRECISION) AS saved_usd FROM generations"
     ));
     push_filter(&mut query, filter);
     // NULL (no key) last on both databases.
@@ -259,6 +273,8 @@ where
                 reasoning_tokens: count("reasoning_tokens")?,
                 estimated: count("estimated")?,
                 cost_usd: row.try_get("cost_usd")?,
+                cache_hits: count("cache_hits")?,
+                saved_usd: row.try_get("saved_usd")?,
             })
         })
         .collect()

@@ -34,6 +34,36 @@ pub struct Record {
     pub outcome: Outcome,
     /// For a failure, its kind (`timeout`, `upstream`, `rate_limited`, ...).
     pub error_kind: Option<String>,
+    /// Answered without a generation of its own: from the response cache, or by sharing
+    /// an identical request's running generation. Its cost is then 0, and `tokens` are
+    /// what the answer counted when it was generated.
+    pub cache: Option<CacheUse>,
+    /// For a cached answer, what it would have cost at its model's price.
+    pub saved_usd: Option<f64>,
+}
+
+/// How an answer came from the response cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CacheUse {
+    /// A stored answer, replayed.
+    Hit,
+    /// An identical request's generation, running when this one arrived, shared.
+    Joined,
+}
+
+impl CacheUse {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Hit => "hit",
+            Self::Joined => "joined",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        [Self::Hit, Self::Joined]
+            .into_iter()
+            .find(|use_| use_.as_str() == name)
+    }
 }
 
 /// Token counts of a generation. `input` includes `cached_input` and `cache_write` (the

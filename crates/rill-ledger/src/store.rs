@@ -156,9 +156,9 @@ impl Store {
 const COLUMNS: &str = "id, started_at_ms, day, key_name, dialect, model_requested, \
     model_served, provider, attempts, ttft_ms, duration_ms, input_tokens, output_tokens, \
     cached_input_tokens, cache_write_tokens, reasoning_tokens, input_estimated, \
-    output_estimated, cost_usd, price, outcome, error_kind";
+    output_estimated, cost_usd, price, outcome, error_kind, cache, saved_usd";
 
-/// Rows per statement: 22 parameters each stays under SQLite's 32,766 and PostgreSQL's
+/// Rows per statement: 24 parameters each stays under SQLite's 32,766 and PostgreSQL's
 /// 65,535 bound parameters.
 pub(crate) const MAX_ROWS: usize = 1000;
 
@@ -220,7 +220,9 @@ where
         .push_bind(record.cost_usd)
         .push_bind(price)
         .push_bind(record.outcome.as_str().to_owned())
-        .push_bind(record.error_kind.clone());
+        .push_bind(record.error_kind.clone())
+        .push_bind(record.cache.map(|use_| use_.as_str().to_owned()))
+        .push_bind(record.saved_usd);
 }
 
 #[cfg(test)]

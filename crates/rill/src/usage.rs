@@ -97,6 +97,8 @@ fn table(by: GroupBy, groups: &[Group]) -> String {
         "reasoning".into(),
         "estimated".into(),
         "cost (USD)".into(),
+        "cached answers".into(),
+        "saved (USD)".into(),
     ]];
     let row = |g: &Group, name: String| {
         [
@@ -108,6 +110,8 @@ fn table(by: GroupBy, groups: &[Group]) -> String {
             g.reasoning_tokens.to_string(),
             g.estimated.to_string(),
             format!("{:.6}", g.cost_usd),
+            g.cache_hits.to_string(),
+            format!("{:.6}", g.saved_usd),
         ]
     };
     for group in groups {

@@ -2,7 +2,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use rill_ledger::{
-    Filter, GroupBy, Ledger, Options, Outcome, Price, Reader, Record, Stats, Target, Tokens,
+    CacheUse, Filter, GroupBy, Ledger, Options, Outcome, Price, Reader, Record, Stats, Target,
+    Tokens,
 };
 use sqlx::Connection;
 use tokio::sync::{RwLock, RwLockReadGuard};
@@ -77,6 +78,8 @@ fn record(id: &str, started_at_ms: i64) -> Record {
         }),
         outcome: Outcome::Stop,
         error_kind: None,
+        cache: None,
+        saved_usd: None,
     }
 }
 
@@ -133,19 +136,26 @@ async fn records_are_written_and_read_back(target: Target) {
         },
         ..record("msg_b", 2_000)
     };
+    let hit = Record {
+        cost_usd: Some(0.0),
+        cache: Some(CacheUse::Hit),
+        saved_usd: Some(0.000_1),
+        ..record("resp_c", 1_500)
+    };
     ledger.record(full.clone());
     ledger.record(sparse.clone());
+    ledger.record(hit.clone());
     ledger.flush().await;
-    assert_eq!(stats.written.get(), 2);
+    assert_eq!(stats.written.get(), 3);
     assert_eq!(stats.pending.get(), 0);
     let read = ledger.reader().unwrap();
     let records = read.records(&Filter::default(), 10).await.unwrap();
-    assert_eq!(records, vec![sparse, full.clone()]);
+    assert_eq!(records, vec![sparse, hit.clone(), full.clone()]);
     let only = Filter {
         key: Some("ops".into()),
         ..Filter::default()
     };
-    assert_eq!(read.records(&only, 10).await.unwrap(), vec![full]);
+    assert_eq!(read.records(&only, 10).await.unwrap(), vec![hit, full]);
 }
 
 async fn usage_is_summed_by_key_model_and_day(target: Target) {
@@ -159,10 +169,14 @@ async fn usage_is_summed_by_key_model_and_day(target: Target) {
     };
     let mut estimated = with("b", day2 + 5, Some("ops"), "m2", Some(0.25));
     estimated.tokens.output_estimated = true;
+    let mut joined = with("d", day2 + 7, Some("ops"), "m2", Some(0.0));
+    joined.cache = Some(CacheUse::Joined);
+    joined.saved_usd = Some(0.25);
     let ledger = Ledger::open(&target, options(), Stats::default()).unwrap();
     ledger.record(with("a", day1 + 5, Some("ops"), "m1", Some(0.5)));
     ledger.record(estimated);
     ledger.record(with("c", day2 + 9, None, "m1", None));
+    ledger.record(joined);
     ledger.flush().await;
     let read = ledger.reader().unwrap();
     let sums = |filter: Filter, by: GroupBy| {
@@ -179,7 +193,7 @@ async fn usage_is_summed_by_key_model_and_day(target: Target) {
     assert_eq!(
         sums(Filter::default(), GroupBy::Key).await,
         vec![
-            (Some("ops".into()), 2, 2_000, 1, 0.75),
+            (Some("ops".into()), 3, 3_000, 1, 0.75),
             // No key: last, whatever the database's order of NULLs.
             (None, 1, 1_000, 0, 0.0),
         ]
@@ -188,14 +202,14 @@ async fn usage_is_summed_by_key_model_and_day(target: Target) {
         sums(Filter::default(), GroupBy::Model).await,
         vec![
             (Some("m1".into()), 2, 2_000, 0, 0.5),
-            (Some("m2".into()), 1, 1_000, 1, 0.25),
+            (Some("m2".into()), 2, 2_000, 1, 0.25),
         ]
     );
     assert_eq!(
         sums(Filter::default(), GroupBy::Day).await,
         vec![
             (Some("2026-12-07".into()), 1, 1_000, 0, 0.5),
-            (Some("2026-12-08".into()), 2, 2_000, 1, 0.25),
+            (Some("2026-12-08".into()), 3, 3_000, 1, 0.25),
         ]
     );
     let ops_on_day2 = Filter {
@@ -205,7 +219,7 @@ async fn usage_is_summed_by_key_model_and_day(target: Target) {
     };
     assert_eq!(
         sums(ops_on_day2, GroupBy::Model).await,
-        vec![(Some("m2".into()), 1, 1_000, 1, 0.25)]
+        vec![(Some("m2".into()), 2, 2_000, 1, 0.25)]
     );
     let before_day2 = Filter {
         until_ms: Some(day2),
@@ -216,6 +230,14 @@ async fn usage_is_summed_by_key_model_and_day(target: Target) {
         sums(before_day2, GroupBy::Key).await,
         vec![(Some("ops".into()), 1, 1_000, 0, 0.5)]
     );
+    let cached: Vec<_> = read
+        .usage(&Filter::default(), GroupBy::Model)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|g| (g.cache_hits, g.saved_usd))
+        .collect();
+    assert_eq!(cached, vec![(0, 0.0), (1, 0.25)]);
 }
 
 async fn closing_writes_every_record(target: Target) {
