@@ -12,6 +12,7 @@
 
 mod access;
 mod account;
+mod cache;
 mod config;
 mod error;
 mod listener;
@@ -26,10 +27,11 @@ mod state;
 mod telemetry;
 
 pub use access::Access;
+pub use cache::CACHE_HEADER;
 pub use config::{
-    Config, ConfigError, EngineConfig, KEY_PREFIX, KeyConfig, KeyDigest, KeyError, LedgerConfig,
-    ModelConfig, ModelTimeouts, Price, ProviderKind, RetriesConfig, ServerConfig, TelemetryConfig,
-    TimeoutsConfig, data_dir, hash_key, new_key,
+    CacheConfig, Config, ConfigError, EngineConfig, KEY_PREFIX, KeyConfig, KeyDigest, KeyError,
+    LedgerConfig, ModelCache, ModelConfig, ModelTimeouts, Pacing, Price, ProviderKind,
+    RetriesConfig, ServerConfig, TelemetryConfig, TimeoutsConfig, data_dir, hash_key, new_key,
 };
 pub use metrics::Metrics;
 pub use models::{BuildError, ModelEntry, ModelRegistry};

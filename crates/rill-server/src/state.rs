@@ -7,7 +7,9 @@ use std::time::Duration;
 use rill_ledger::{Ledger, Options, Target};
 
 use crate::access::Access;
+use crate::cache::ResponseCache;
 use crate::config::ServerConfig;
+use crate::config::{CacheConfig, ModelConfig};
 use crate::config::{KeyConfig, KeyError, LedgerConfig};
 use crate::metrics::Metrics;
 use crate::models::ModelRegistry;
@@ -30,6 +32,9 @@ pub struct AppState {
     pub cost_in_usage: bool,
     /// Where a span per generation goes (nowhere unless [`AppState::with_telemetry`]).
     pub telemetry: Telemetry,
+    /// Answers served again to identical requests (no model uses it unless
+    /// [`AppState::with_cache`]).
+    pub cache: Arc<ResponseCache>,
 }
 
 impl AppState {
@@ -40,6 +45,7 @@ impl AppState {
         let sessions = hub(SessionsConfig::default(), &shutdown, &metrics);
         let cap = server.max_concurrent_generations;
         let access = Access::without_keys(cap, metrics.clone());
+        let cache = Arc::new(ResponseCache::disabled(metrics.cache_stats()));
         Self {
             models: Arc::new(models),
             server: Arc::new(server),
@@ -50,7 +56,17 @@ impl AppState {
             ledger: Ledger::disabled(),
             cost_in_usage: true,
             telemetry: Telemetry::default(),
+            cache,
         }
+    }
+
+    /// With the response cache `config` describes, and `models`' own cache settings
+    /// (before any request).
+    #[must_use]
+    pub fn with_cache(mut self, config: &CacheConfig, models: &[ModelConfig]) -> Self {
+        let stats = self.metrics.cache_stats();
+        self.cache = Arc::new(ResponseCache::new(config, models, stats));
+        self
     }
 
     /// With spans for every generation to this telemetry (before any request); the

@@ -8,7 +8,8 @@
 //! ```
 //!
 //! `--concurrency` workers each run `--warmup-per-worker` then `--requests-per-worker`
-//! streams back to back over kept-alive connections (`--no-keepalive`: a new one each);
+//! streams back to back (or one every `--interval-ms`) over kept-alive connections
+//! (`--no-keepalive`: a new one each);
 //! worker `i` starts `i * ramp / concurrency` after the first, so the connections do not
 //! all open in the same millisecond. For every stream it records the time to the first non-empty content
 //! delta, the gaps between consecutive content deltas (each timed when the bytes carrying
@@ -44,6 +45,10 @@ struct Args {
     /// that the measured streams then reuse).
     #[arg(long, default_value_t = 0)]
     warmup_per_worker: usize,
+    /// Each worker starts a stream at most every this many milliseconds (0: back to
+    /// back): clients that pause between questions, rather than a saturating load.
+    #[arg(long, default_value_t = 0)]
+    interval_ms: u64,
     /// Spread the workers' first requests over this many milliseconds.
     #[arg(long, default_value_t = 0)]
     ramp_ms: u64,
@@ -53,6 +58,12 @@ struct Args {
     /// `max_tokens` for the request, if any.
     #[arg(long)]
     max_tokens: Option<u32>,
+    /// `temperature` for the request, if any (0 makes answers cacheable).
+    #[arg(long)]
+    temperature: Option<f32>,
+    /// A request header as `name: value` (repeatable), such as `cache-control: no-cache`.
+    #[arg(long = "header", value_parser = parse_header)]
+    headers: Vec<(String, String)>,
     /// Sent as `Authorization: Bearer`, if given.
     #[arg(long)]
     api_key: Option<String>,
@@ -122,6 +133,13 @@ struct Shared {
     max_in_flight: AtomicUsize,
 }
 
+fn parse_header(header: &str) -> Result<(String, String), String> {
+    let (name, value) = header
+        .split_once(':')
+        .ok_or_else(|| format!("`{header}` is not `name: value`"))?;
+    Ok((name.trim().to_owned(), value.trim().to_owned()))
+}
+
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -153,6 +171,9 @@ async fn run(args: Args) -> anyhow::Result<serde_json::Value> {
     if let Some(max_tokens) = args.max_tokens {
         body["max_tokens"] = json!(max_tokens);
     }
+    if let Some(temperature) = args.temperature {
+        body["temperature"] = json!(temperature);
+    }
     let body = bytes::Bytes::from(serde_json::to_vec(&body)?);
     let concurrency = args.concurrency.max(1);
     let shared = Arc::new(Shared {
@@ -172,7 +193,10 @@ async fn run(args: Args) -> anyhow::Result<serde_json::Value> {
             tokio::time::sleep_until((start + delay).into()).await;
             let warmup = shared.args.warmup_per_worker;
             let mut results = Vec::with_capacity(warmup + shared.args.requests_per_worker);
+            let interval = Duration::from_millis(shared.args.interval_ms);
+            let first = Instant::now();
             for n in 0..warmup + shared.args.requests_per_worker {
+                tokio::time::sleep_until((first + interval * n as u32).into()).await;
                 let began = Instant::now();
                 let result = one_stream(&shared).await;
                 results.push((began.duration_since(start), n < warmup, result));
@@ -251,6 +275,9 @@ async fn read_stream(shared: &Shared, sent: Instant, result: &mut StreamResult) 
         .body(shared.body.clone());
     if let Some(key) = &shared.args.api_key {
         request = request.bearer_auth(key);
+    }
+    for (name, value) in &shared.args.headers {
+        request = request.header(name, value);
     }
     let mut response = match request.send().await {
         Ok(response) => response,

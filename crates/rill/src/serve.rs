@@ -28,8 +28,10 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let keys: Vec<&str> = config.keys.iter().map(|k| k.name.as_str()).collect();
         tracing::info!(?keys, "every request needs one of these keys");
     }
+    let models = config.effective_models();
     let state = AppState::new(config.server, registry)
         .with_sessions(config.sessions)
+        .with_cache(&config.cache, &models)
         .with_keys(config.keys)?
         .with_ledger_config(&config.ledger)?
         .with_telemetry(rill_server::Telemetry::new(&config.telemetry)?);

@@ -23,7 +23,7 @@ use futures_util::Stream;
 use rill_core::{
     ChatRequest, ErrorKind, EventStream, FinishReason, Message, StreamEvent, Tally, Usage,
 };
-use rill_ledger::{Ledger, Outcome, Price, Record, Tokens};
+use rill_ledger::{CacheUse, Ledger, Outcome, Price, Record, Tokens};
 use tokio::time::Instant;
 
 use crate::access::Admission;
@@ -91,6 +91,9 @@ pub struct Account {
     stopped: Stopped,
     /// Whether usage events carry their cost to the client.
     cost_in_usage: bool,
+    /// Answered from the response cache: nothing is charged, and what it saved is
+    /// recorded.
+    cache: Option<CacheUse>,
 }
 
 /// How the stream itself ended.
@@ -141,7 +144,24 @@ impl Account {
             end: None,
             stopped: Stopped::default(),
             cost_in_usage: state.cost_in_usage,
+            cache: None,
         }
+    }
+
+    /// The answer comes from the response cache (`how`), not from a generation of its
+    /// own: it costs nothing, its usage shows the counts the answer had when generated
+    /// (at a cost of 0), and the record says what it saved.
+    pub fn served_from_cache(&mut self, how: CacheUse) {
+        self.cache = Some(how);
+    }
+
+    /// What `tokens` cost this generation: nothing when they came from the cache.
+    fn cost(&self, tokens: &Tokens) -> Option<f64> {
+        let price = self.price?;
+        Some(match self.cache {
+            Some(_) => 0.0,
+            None => price.cost(tokens),
+        })
     }
 
     /// The provider refused to start (every attempt failed): the account settles with
@@ -177,7 +197,7 @@ impl Account {
         }
         let tokens = self.meter.tokens(false);
         self.meter.estimate = Some(tokens);
-        let cost = self.price.map(|price| price.cost(&tokens));
+        let cost = self.cost(&tokens);
         if let (Some(admission), Some(cost)) = (&mut self.admission, cost) {
             admission.charger().spend(cost);
         }
@@ -211,10 +231,12 @@ impl Account {
             StreamEvent::ToolCallDelta { arguments, .. } => output.push(arguments),
             StreamEvent::Usage(usage) => {
                 // Cost is rill's to say, never a provider's.
-                let cost = self.price.map(|price| price.cost(&reported(usage)));
+                let cost = self.cost(&reported(usage));
                 usage.cost_usd = cost.filter(|_| self.cost_in_usage);
                 self.meter.reported = Some(*usage);
-                if let Some(admission) = &mut self.admission {
+                if let Some(admission) = &mut self.admission
+                    && self.cache.is_none()
+                {
                     let charger = admission.charger();
                     charger.charge(usage.total_tokens(), false);
                     if let Some(cost) = cost {
@@ -284,12 +306,15 @@ impl Drop for Account {
             price,
             outcome,
             error_kind: error_kind.map(|kind| kind.as_str().to_owned()),
+            cache: self.cache,
+            saved_usd: None,
         };
         // Every upstream failure: the attempts that failed before their first token, and
         // an error that ended a stream that had started (a cancel is no failure).
         let mut failures = self.meter.tally.failures();
         if let Some(End::Failed(kind)) = &self.end
             && record.model_served.is_some()
+            && record.cache.is_none()
             && *kind != ErrorKind::Cancelled
         {
             failures.push(kind.status_code());
@@ -320,8 +345,14 @@ impl Drop for Account {
             }
             let tokens = &record.tokens;
             let estimated = tokens.input_estimated || tokens.output_estimated;
-            record.cost_usd = record.price.map(|price| price.cost(&record.tokens));
-            if let Some(charger) = &mut charger {
+            let cost = record.price.map(|price| price.cost(tokens));
+            if record.cache.is_some() {
+                record.cost_usd = cost.map(|_| 0.0);
+                record.saved_usd = cost;
+            } else {
+                record.cost_usd = cost;
+            }
+            if let Some(charger) = charger.as_mut().filter(|_| record.cache.is_none()) {
                 charger.charge(tokens.input + tokens.output, estimated);
                 charger.spend(record.cost_usd.unwrap_or_default());
             }

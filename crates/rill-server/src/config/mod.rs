@@ -12,12 +12,14 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use rill_providers::ScriptConfig;
 use serde::{Deserialize, Serialize};
 
+mod cache;
 mod keys;
 mod ledger;
 mod resilience;
 mod sessions;
 mod telemetry;
 
+pub use cache::{CacheConfig, ModelCache, Pacing};
 pub(crate) use keys::validate as validate_keys;
 pub use keys::{KEY_PREFIX, KeyConfig, KeyDigest, KeyError, hash_key, new_key};
 pub use ledger::{LedgerConfig, data_dir};
@@ -48,6 +50,8 @@ pub struct Config {
     pub ledger: LedgerConfig,
     /// OpenTelemetry: a span per generation to an OTLP collector.
     pub telemetry: TelemetryConfig,
+    /// Answers served again, as streams, to identical requests.
+    pub cache: CacheConfig,
 }
 
 /// The embedded engine. It loads only when some model uses it.
@@ -213,6 +217,10 @@ pub struct ModelConfig {
     /// `reasoning_per_mtok`). Absent: no cost is recorded.
     #[serde(default)]
     pub price: Option<Price>,
+    /// This model's response cache settings (`enabled`, `ttl_secs`, `sampled`); what it
+    /// leaves out is `[cache]`'s.
+    #[serde(default)]
+    pub cache: Option<ModelCache>,
 }
 
 impl ModelConfig {
@@ -229,6 +237,7 @@ impl ModelConfig {
             max_attempts: None,
             timeouts: ModelTimeouts::default(),
             price: None,
+            cache: None,
         }
     }
 }
@@ -327,6 +336,12 @@ pub enum ConfigError {
         "invalid configuration: `telemetry.otlp_endpoint` is {endpoint:?}\nhint: give an OTLP/HTTP collector's base URL, such as `http://127.0.0.1:4318`"
     )]
     BadOtlpEndpoint { endpoint: String },
+    #[error("invalid configuration: {place} is 0\nhint: it must be at least 1")]
+    CacheZero { place: String },
+    #[error(
+        "invalid configuration: `cache.pacing` is {{ tokens_per_sec = {rate} }}\nhint: give a rate above 0, or `pacing = \"instant\"`"
+    )]
+    BadPacing { rate: f64 },
     #[error("invalid configuration: `ledger.{key}` is 0\nhint: it must be at least 1")]
     LedgerZero { key: &'static str },
     #[error("invalid configuration: {0}")]
@@ -429,7 +444,29 @@ impl Config {
         if let Some(url) = &self.ledger.url {
             rill_ledger::Target::new(Some(url), &data_dir())?;
         }
+        self.validate_cache()?;
         resilience::validate(self)
+    }
+
+    fn validate_cache(&self) -> Result<(), ConfigError> {
+        let zero = |place: String| Err(ConfigError::CacheZero { place });
+        if self.cache.ttl_secs == 0 {
+            return zero("`cache.ttl_secs`".to_owned());
+        }
+        if self.cache.max_bytes == 0 {
+            return zero("`cache.max_bytes`".to_owned());
+        }
+        if let Pacing::TokensPerSec(rate) = self.cache.pacing
+            && !(rate.is_finite() && rate > 0.0)
+        {
+            return Err(ConfigError::BadPacing { rate });
+        }
+        for model in &self.models {
+            if model.cache.as_ref().and_then(|c| c.ttl_secs) == Some(0) {
+                return zero(format!("model `{}`'s `cache.ttl_secs`", model.name));
+            }
+        }
+        Ok(())
     }
 
     /// The configured models, or the built-in default when none are.
@@ -546,6 +583,37 @@ mod tests {
         assert!(err.contains("postgres://") && !err.contains("pw"), "{err}");
         let err = Config::from_toml("[ledger]\nflush_ms=0").unwrap_err();
         assert!(matches!(err, ConfigError::LedgerZero { key: "flush_ms" }));
+    }
+
+    #[test]
+    fn the_cache_and_its_pacing_are_read_and_checked() {
+        let c = Config::from_toml(
+            "[cache]\nenabled = true\npacing = { tokens_per_sec = 40 }\n[[models]]\nname='a'\nprovider='scripted'\ncache = { ttl_secs = 5, sampled = true }",
+        )
+        .unwrap();
+        assert!(c.cache.enabled && !c.cache.shared_across_keys);
+        assert_eq!(c.cache.pacing, Pacing::TokensPerSec(40.0));
+        let own = c.models[0].cache.as_ref().unwrap();
+        assert_eq!(
+            (own.enabled, own.ttl_secs, own.sampled),
+            (None, Some(5), true)
+        );
+        let recorded = Config::from_toml("[cache]\npacing = 'recorded'").unwrap();
+        assert_eq!(recorded.cache.pacing, Pacing::Recorded);
+        assert!(Config::from_toml("[cache]\npacing = 'fast'").is_err());
+        let err = Config::from_toml("[cache]\npacing = { tokens_per_sec = 0 }").unwrap_err();
+        assert!(matches!(err, ConfigError::BadPacing { .. }), "{err}");
+        let err = Config::from_toml("[cache]\nttl_secs = 0").unwrap_err();
+        assert!(err.to_string().contains("`cache.ttl_secs` is 0"), "{err}");
+        let err = Config::from_toml(
+            "[[models]]\nname='a'\nprovider='scripted'\ncache = { ttl_secs = 0 }",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("model `a`"), "{err}");
+        let err =
+            Config::from_toml("[[models]]\nname='a'\nprovider='scripted'\ncache = { on = true }")
+                .unwrap_err();
+        assert!(err.to_string().contains("on"), "{err}");
     }
 
     #[test]

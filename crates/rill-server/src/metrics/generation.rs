@@ -160,7 +160,11 @@ impl GenerationMetrics {
     pub(super) fn observe(&self, record: &Record, model: &str, failures: &[u16]) {
         let labels = Model {
             gen_ai_request_model: model.to_owned(),
-            gen_ai_provider_name: record.provider.clone().unwrap_or_else(|| "none".into()),
+            // Answers from the cache are counted apart from the provider's own.
+            gen_ai_provider_name: match record.cache {
+                Some(_) => "cache".into(),
+                None => record.provider.clone().unwrap_or_else(|| "none".into()),
+            },
         };
         let tokens = &record.tokens;
         let duration = record.duration_ms / 1e3;

@@ -29,6 +29,78 @@ pub struct Metrics {
     keys: KeyMetrics,
     ledger: rill_ledger::Stats,
     generations: generation::GenerationMetrics,
+    cache: CacheStats,
+}
+
+/// The response cache's numbers.
+#[derive(Clone, Default)]
+pub struct CacheStats {
+    lookups: Family<ResultLabel, Counter>,
+    bytes: Gauge,
+    evictions: Family<ReasonLabel, Counter>,
+    stored: Counter,
+    saved_usd: Counter<f64, std::sync::atomic::AtomicU64>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResultLabel {
+    result: &'static str,
+}
+
+impl CacheStats {
+    fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "cache_lookups",
+            "Requests by how the response cache answered: `hit` (a stored answer), `joined` (an identical running generation shared), `miss` (generated), `bypass` (not cacheable, or `cache-control: no-cache`)",
+            self.lookups.clone(),
+        );
+        registry.register(
+            "cache_bytes",
+            "Bytes the response cache's stored answers take (bounded by `cache.max_bytes`)",
+            self.bytes.clone(),
+        );
+        registry.register(
+            "cache_evictions",
+            "Stored answers removed before being asked for again: `size` (to stay under `cache.max_bytes`), `expired` (`ttl_secs` passed)",
+            self.evictions.clone(),
+        );
+        registry.register(
+            "cache_stored",
+            "Answers stored in the response cache",
+            self.stored.clone(),
+        );
+        registry.register(
+            "cache_saved_usd",
+            "What answers served from the cache (stored or shared) would have cost at their models' prices, in US dollars",
+            self.saved_usd.clone(),
+        );
+    }
+
+    pub(crate) fn lookup(&self, result: &'static str) {
+        self.lookups.get_or_create(&ResultLabel { result }).inc();
+    }
+
+    pub(crate) fn held(&self, bytes: u64) {
+        self.bytes.set(i64::try_from(bytes).unwrap_or(i64::MAX));
+    }
+
+    pub(crate) fn evicted(&self, reason: &'static str) {
+        self.evictions.get_or_create(&ReasonLabel { reason }).inc();
+    }
+
+    pub(crate) fn stored(&self) {
+        self.stored.inc();
+    }
+
+    #[cfg(test)]
+    pub(crate) fn evictions(&self, reason: &'static str) -> u64 {
+        self.evictions.get_or_create(&ReasonLabel { reason }).get()
+    }
+
+    #[cfg(test)]
+    pub(crate) fn bytes(&self) -> u64 {
+        u64::try_from(self.bytes.get()).unwrap_or(0)
+    }
 }
 
 /// Per key, by the key's name (the configured names, so the label set stays small).
@@ -132,6 +204,8 @@ impl Default for Metrics {
         );
         let keys = KeyMetrics::default();
         keys.register(registry);
+        let cache = CacheStats::default();
+        cache.register(registry);
         let ledger = rill_ledger::Stats::default();
         registry.register(
             "ledger_written",
@@ -159,6 +233,7 @@ impl Default for Metrics {
             keys,
             ledger,
             generations,
+            cache,
         }
     }
 }
@@ -235,6 +310,14 @@ impl Metrics {
     /// `failures`: the HTTP status each upstream failure of it stands for.
     pub(crate) fn generation_ended(&self, record: &Record, model: &str, failures: &[u16]) {
         self.generations.observe(record, model, failures);
+        if let Some(saved) = record.saved_usd {
+            self.cache.saved_usd.inc_by(saved);
+        }
+    }
+
+    /// The response cache's numbers.
+    pub(crate) fn cache_stats(&self) -> CacheStats {
+        self.cache.clone()
     }
 
     /// The ledger's counters, for its writer.

@@ -5,8 +5,9 @@
 //! whole life) -> a session (streams) or the collected answer (non-streaming) -> the
 //! dialect's response.
 //!
-//! Whatever sees every generation once belongs here and nowhere else: a response cache
-//! looks the request up just before a provider starts; the usage record is the account's,
+//! Whatever sees every generation once belongs here and nowhere else: the response cache
+//! is asked just before a provider starts (a hit or a joined generation then stands in
+//! for the provider's stream, and a miss may be recorded); the usage record is the account's,
 //! settled when the tracked stream ends, however it ends (a provider that refuses to start
 //! is recorded too).
 
@@ -19,15 +20,16 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use rill_core::{Error, ErrorKind, collect, terminated};
-use rill_ledger::Outcome;
+use rill_ledger::{CacheUse, Outcome};
 use rill_wire::{Answer, ClientDialect, EventEncoder};
 use tokio_util::sync::CancellationToken;
 
 use super::body::{BodyError, JsonBody};
 use crate::access::Caller;
-use crate::account::{Account, Entry, Stopped};
+use crate::account::{Account, Entry, Stopped, Tracked};
+use crate::cache::{CACHE_HEADER, Found, Plan};
 use crate::error::ApiError;
-use crate::session::Meta;
+use crate::session::{EncoderFactory, Meta};
 use crate::sse;
 use crate::state::AppState;
 
@@ -42,6 +44,9 @@ pub const SERVED_BY_HEADER: HeaderName = HeaderName::from_static("x-rill-served-
 /// The header carrying a non-streaming answer's cost in US dollars, when the model has a
 /// price (`ledger.cost_in_usage`).
 pub const COST_HEADER: HeaderName = HeaderName::from_static("x-rill-cost-usd");
+
+/// The cache header's value for a request the cache was not asked about.
+const BYPASS: HeaderValue = HeaderValue::from_static("bypass");
 
 /// `POST` on a dialect's generation route.
 pub async fn generate<D: ClientDialect>(
@@ -77,40 +82,93 @@ async fn pipeline<D: ClientDialect>(
         dialect: D::DIALECT.name,
         model: answer.model.clone(),
     };
+    let plan = state.cache.plan(&request, admission.key(), headers);
     let mut account = Account::open(state, admission, entry, &mut request);
+    let encoder: EncoderFactory = {
+        let (answer, options) = (answer.clone(), options.clone());
+        Arc::new(move || Box::new(D::encoder(&answer, &options)) as Box<dyn EventEncoder>)
+    };
+    let meta = |owner: Option<String>| Meta {
+        id: answer.id.clone(),
+        dialect: D::DIALECT,
+        owner,
+        encoder: Arc::clone(&encoder),
+        headers: D::STREAM_HEADERS,
+    };
 
-    let stream = match provider.start(request).await {
-        Ok(stream) => stream,
-        Err(error) => {
-            account.failed(&error);
-            return Err(error);
+    let (found, ask) = match plan {
+        Plan::Bypass => (None, None),
+        Plan::Use(ask) => (
+            Some(state.cache.find(&ask, &state.sessions).await),
+            Some(ask),
+        ),
+    };
+    let cached = found.as_ref().map_or(BYPASS, Found::header);
+    let generation = match found {
+        Some(Found::Hit(stream)) => {
+            account.served_from_cache(CacheUse::Hit);
+            account.track(terminated(stream))
+        }
+        Some(Found::Joined(stream)) => {
+            account.served_from_cache(CacheUse::Joined);
+            account.track(terminated(stream))
+        }
+        found => {
+            let stream = match provider.start(request).await {
+                Ok(stream) => stream,
+                Err(error) => {
+                    account.failed(&error);
+                    return Err(error);
+                }
+            };
+            let tracked = account.track(terminated(state.metrics.meter(stream)));
+            match (found, ask) {
+                // Identical requests from now on share this generation.
+                (Some(Found::Miss(Some(lead))), Some(ask)) => {
+                    let (sessions, owner) = (&state.sessions, tracked.owner.clone());
+                    let first =
+                        lead.launch(&ask, sessions, meta(owner), tracked.stream, tracked.stopped);
+                    Tracked {
+                        stream: first,
+                        owner: tracked.owner,
+                        // Stopping this request's session stops only its reading.
+                        stopped: Stopped::default(),
+                    }
+                }
+                (_, Some(ask)) => Tracked {
+                    stream: state.cache.record(&ask, tracked.stream),
+                    ..tracked
+                },
+                (_, None) => tracked,
+            }
         }
     };
-    let generation = account.track(terminated(state.metrics.meter(stream)));
-    if D::streams(&options) {
-        let encoder: crate::session::EncoderFactory = {
-            let answer = answer.clone();
-            Arc::new(move || Box::new(D::encoder(&answer, &options)) as Box<dyn EventEncoder>)
-        };
-        let meta = Meta {
-            id: answer.id,
-            dialect: D::DIALECT,
-            owner: generation.owner,
-            encoder,
-            headers: D::STREAM_HEADERS,
-        };
+    let mut response = if D::streams(&options) {
         let subscription = state.sessions.start(
-            meta,
+            meta(generation.owner),
             resumable(headers),
             generation.stream,
             generation.stopped,
         );
-        return Ok(sse::response(subscription));
-    }
+        sse::response(subscription)
+    } else {
+        collected::<D>(state, &answer, &options, generation).await?
+    };
+    response.headers_mut().insert(CACHE_HEADER, cached);
+    Ok(response)
+}
+
+/// A non-streaming answer: the generation collected, as the dialect's body.
+async fn collected<D: ClientDialect>(
+    state: &AppState,
+    answer: &Answer,
+    options: &D::Options,
+    generation: Tracked,
+) -> Result<Response, Error> {
     let abort = state.shutdown.abort_token();
     let completion = run_to_completion(collect(generation.stream), abort, &generation.stopped);
     let completion = completion.await?;
-    let body = D::body(&answer, &options, &completion).ok_or_else(|| {
+    let body = D::body(answer, options, &completion).ok_or_else(|| {
         Error::internal(format!("`{}` has no non-streaming form", D::DIALECT.name))
     })?;
     let mut response = ([(header::CONTENT_TYPE, "application/json")], body).into_response();

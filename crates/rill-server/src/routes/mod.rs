@@ -102,6 +102,8 @@ fn cors(origins: &[String], stream_headers: Vec<HeaderName>) -> Option<CorsLayer
             HeaderName::from_static("anthropic-version"),
             HeaderName::from_static("last-event-id"),
             HeaderName::from_static(generate::RESUMABLE_HEADER),
+            // `no-cache` / `no-store` for the response cache.
+            header::CACHE_CONTROL,
         ])
         .expose_headers(
             [
@@ -109,6 +111,7 @@ fn cors(origins: &[String], stream_headers: Vec<HeaderName>) -> Option<CorsLayer
                 crate::sse::STREAM_ID_HEADER,
                 generate::SERVED_BY_HEADER,
                 generate::COST_HEADER,
+                crate::cache::CACHE_HEADER,
             ]
             .into_iter()
             .chain(stream_headers)

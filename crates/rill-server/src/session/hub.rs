@@ -87,7 +87,7 @@ impl Hub {
         stopped: Stopped,
     ) -> Subscription {
         let log = self.store.open(meta);
-        let run = Arc::new(Run::new(Arc::clone(&log), stream, resumable, stopped));
+        let run = Arc::new(Run::new(Arc::clone(&log), stream, resumable, stopped, true));
         let id = log.meta().id.clone();
         lock(&self.running).insert(id, Arc::clone(&run));
         run.subscribed();

@@ -23,14 +23,20 @@
 //!   bytes; the oldest go first); after that [`Hub::find`] says it is gone (410, to its
 //!   owner), never that it never existed.
 //!
+//! Identical requests may share one generation ([`Flight`]): each reads it through a
+//! session of its own.
+//!
 //! Non-streaming requests have no session: their answer is the response.
 
+mod flight;
 mod hub;
 mod run;
 mod store;
 mod subscribe;
 
+pub use flight::Flight;
 pub use hub::{Hub, not_found};
+pub(crate) use store::event_text;
 pub use store::{EncoderFactory, Found, MemoryStore, Meta, SessionLog, Status};
 pub use subscribe::Subscription;
 

@@ -33,6 +33,9 @@ pub(super) struct Run {
     stop: CancellationToken,
     /// Told why the generation was stopped, before its stream is dropped.
     stopped: Stopped,
+    /// The log is a session's, kept in the hub's store for its replay window once
+    /// complete; not a flight's (which is dropped with its last reader).
+    in_store: bool,
 }
 
 /// Who has the provider's stream.
@@ -63,8 +66,10 @@ impl Run {
         stream: EventStream,
         resumable: bool,
         stopped: Stopped,
+        in_store: bool,
     ) -> Self {
         Self {
+            in_store,
             log,
             slot: Mutex::new(Slot::Pull {
                 stream,
@@ -88,6 +93,17 @@ impl Run {
     /// A reader arrived; returns how many there are now.
     pub(super) fn subscribed(&self) -> usize {
         self.subscribers.fetch_add(1, Ordering::SeqCst) + 1
+    }
+
+    /// A reader arrived, unless every reader had left already (the generation is then
+    /// stopping): returns how many there are now.
+    pub(super) fn try_subscribed(&self) -> Option<usize> {
+        self.subscribers
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n > 0).then_some(n + 1)
+            })
+            .ok()
+            .map(|n| n + 1)
     }
 
     /// A reader left; returns how many remain.
@@ -209,7 +225,9 @@ impl Run {
         if let Some(puller) = puller {
             puller.wake();
         }
-        hub.finished(self);
+        if self.in_store {
+            hub.finished(self);
+        }
     }
 }
 

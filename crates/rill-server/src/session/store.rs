@@ -198,6 +198,16 @@ impl SessionStore for MemoryStore {
     }
 }
 
+/// A log outside every store: a flight's, which lives as long as its readers.
+pub(super) fn detached(meta: Meta) -> Arc<dyn SessionLog> {
+    Arc::new(MemoryLog {
+        meta,
+        held: Gauge::default(),
+        cancelled: AtomicBool::new(false),
+        state: Mutex::new(LogState::default()),
+    })
+}
+
 struct MemoryLog {
     meta: Meta,
     held: Gauge,
@@ -345,7 +355,7 @@ impl Kept {
 }
 
 /// The text an event owns.
-fn event_text(event: &StreamEvent) -> usize {
+pub(crate) fn event_text(event: &StreamEvent) -> usize {
     match event {
         StreamEvent::Start { model } => model.len(),
         StreamEvent::TextDelta(text)

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use rill_ledger::{Filter, Outcome, Price, Reader, Record, Target, Tokens};
+use rill_ledger::{CacheUse, Filter, Outcome, Price, Reader, Record, Target, Tokens};
 use rill_server::{AppState, Config, LedgerConfig, ModelRegistry, ServerConfig};
 use serde_json::json;
 
@@ -90,7 +90,9 @@ async fn server_at(config: &str, flush_ms: u64, url: String) -> Running {
         flush_ms,
         ..config.ledger
     };
+    let models = config.effective_models();
     let state = AppState::new(ServerConfig::default(), registry)
+        .with_cache(&config.cache, &models)
         .with_keys(config.keys)
         .unwrap()
         .with_ledger_config(&ledger)
@@ -330,16 +332,6 @@ async fn shutdown_ends_streams_and_writes_every_record_before_the_server_stops()
     let outcome = |id: &str| records.iter().find(|r| r.id == id).map(|r| r.outcome);
     assert_eq!(outcome(&id), Some(Outcome::Shutdown), "{records:?}");
     assert_eq!(outcome(&finished_id), Some(Outcome::Stop));
-}
-
-/// `rill mock-upstream`: an OpenAI-compatible server playing `script`.
-async fn mock_upstream(script: rill_providers::ScriptConfig) -> Running {
-    let provider = std::sync::Arc::new(rill_providers::ScriptedProvider::new("mock", script));
-    spawn(AppState::new(
-        ServerConfig::default(),
-        ModelRegistry::catch_all(provider),
-    ))
-    .await
 }
 
 fn upstream_models(mock: &Running) -> String {
@@ -701,6 +693,58 @@ async fn the_usage_clients_receive_carries_its_cost() {
     let response = start(url, "tool", json!({})).await;
     let usage = stream_usage(&read_all(response).await);
     assert!(usage.get("cost").is_none(), "{usage}");
+}
+
+#[tokio::test]
+async fn answers_from_the_cache_cost_nothing_and_record_what_they_saved() {
+    let config = format!("{MODELS}\n[cache]\nenabled = true\n");
+    let (server, _) = server(&config, 10).await;
+    let url = &server.url;
+    let cold = json!({"temperature": 0});
+    let response = start(url, "fast", cold.clone()).await;
+    assert_eq!(response.headers()["x-rill-cache"], "miss");
+    let id = stream_id(&response);
+    let usage = stream_usage(&read_all(response).await);
+    let original = record(&server.state, &id).await;
+    assert!(usage["cost"].as_f64().unwrap() > 0.0);
+
+    let response = start(url, "fast", cold.clone()).await;
+    assert_eq!(response.headers()["x-rill-cache"], "hit");
+    let hit_id = stream_id(&response);
+    let hit_usage = stream_usage(&read_all(response).await);
+    // The counts the answer had; what this request cost: nothing.
+    assert_eq!(hit_usage["prompt_tokens"], usage["prompt_tokens"]);
+    assert_eq!(hit_usage["completion_tokens"], usage["completion_tokens"]);
+    assert_eq!(hit_usage["cost"].as_f64(), Some(0.0));
+    let hit = record(&server.state, &hit_id).await;
+    assert_eq!(hit.cache, Some(CacheUse::Hit));
+    assert_eq!(hit.cost_usd, Some(0.0));
+    assert_eq!(hit.saved_usd, original.cost_usd);
+    assert_eq!(hit.tokens, original.tokens);
+    assert_eq!((hit.outcome, original.cache), (Outcome::Stop, None));
+
+    // Two at once: the second shares the first's generation.
+    let leader = start(url, "slow", cold.clone()).await;
+    let joined = start(url, "slow", cold).await;
+    assert_eq!(joined.headers()["x-rill-cache"], "hit");
+    let ids = (stream_id(&leader), stream_id(&joined));
+    let (a, b) = tokio::join!(read_all(leader), read_all(joined));
+    assert_eq!(stream_usage(&a), stream_usage(&b));
+    let (leader, joined) = (
+        record(&server.state, &ids.0).await,
+        record(&server.state, &ids.1).await,
+    );
+    assert_eq!((leader.cache, joined.cache), (None, Some(CacheUse::Joined)));
+    assert_eq!(joined.tokens, leader.tokens);
+
+    let text = metrics(url).await;
+    let saved = metric(&text, "rill_cache_saved_usd_total");
+    assert!(
+        (saved - original.cost_usd.unwrap()).abs() < 1e-15,
+        "{saved}"
+    );
+    let hits = "gen_ai_client_token_usage_count{gen_ai_request_model=\"fast\",gen_ai_provider_name=\"cache\",gen_ai_token_type=\"output\"}";
+    assert_eq!(metric(&text, hits), 1.0);
 }
 
 #[tokio::test]

@@ -4,6 +4,8 @@
 //! Modules are `#[cfg(test)]` so that clippy treats their helpers as test code too.
 
 #[cfg(test)]
+mod cache;
+#[cfg(test)]
 mod chat;
 #[cfg(test)]
 mod connections;

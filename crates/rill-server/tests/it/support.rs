@@ -57,6 +57,17 @@ pub async fn spawn(state: AppState) -> Running {
     Running { url, state, server }
 }
 
+/// `rill mock-upstream`: an OpenAI-compatible server on loopback playing `script` for any
+/// model.
+pub async fn mock_upstream(script: ScriptConfig) -> Running {
+    let provider = Arc::new(ScriptedProvider::new("mock", script));
+    spawn(AppState::new(
+        ServerConfig::default(),
+        ModelRegistry::catch_all(provider),
+    ))
+    .await
+}
+
 pub fn http() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::new()

@@ -1,0 +1,338 @@
+//! The response cache: complete answers stored as core event logs and served again, as
+//! streams, to identical requests in any dialect; and identical requests that arrive
+//! while the first is still generating sharing its generation (single-flight).
+//!
+//! A request's [`CacheKey`] hashes the core request (not the client's bytes), so an
+//! answer first asked for through Anthropic Messages serves an OpenAI Chat, Responses or
+//! `useChat` client too, streaming or not: every dialect encodes the same core events.
+//! Only clean finishes are stored ([`Recorded::into_answer`]); a hit replays the events
+//! exactly (reasoning, signatures, tool calls, usage), paced as `cache.pacing` says,
+//! through a session like any other.
+//!
+//! The pipeline asks [`ResponseCache::plan`] whether a request may use the cache (the
+//! model's policy, its sampling, `cache-control`), then [`ResponseCache::find`]: a hit, a
+//! running identical generation to join, or a miss, which may lead a flight that later
+//! identical requests join ([`Lead::launch`]).
+
+mod key;
+mod recorded;
+mod store;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
+use rill_core::{ChatRequest, EventStream};
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use key::CacheKey;
+use recorded::Recorded;
+use store::{CacheStore, MemoryCache};
+
+use crate::account::Stopped;
+use crate::config::{CacheConfig, ModelCache, ModelConfig, Pacing};
+use crate::metrics::CacheStats;
+use crate::session::{Flight, Hub, Meta};
+use recorded::{Recorder, Replay};
+
+/// The response header that says how the cache answered: `hit` (a stored answer, or an
+/// identical running generation shared), `miss` (generated, and stored if it finishes
+/// cleanly) or `bypass` (the cache was not asked).
+pub const CACHE_HEADER: HeaderName = HeaderName::from_static("x-rill-cache");
+
+pub struct ResponseCache {
+    config: CacheConfig,
+    /// Models that set their own policy.
+    models: HashMap<String, ModelCache>,
+    store: Arc<dyn CacheStore>,
+    /// Generations identical requests may join, by key: each slot is filled once its
+    /// leader's provider has started.
+    flights: Mutex<HashMap<CacheKey, Slot>>,
+    next_flight: AtomicU64,
+    stats: CacheStats,
+}
+
+struct Slot {
+    id: u64,
+    flight: watch::Receiver<Option<Flight>>,
+}
+
+/// What a request may do with the cache.
+pub enum Plan {
+    /// Nothing: the model does not cache, or the request is sampled without a seed, or it
+    /// said `no-cache, no-store`.
+    Bypass,
+    Use(Ask),
+}
+
+/// A request that uses the cache.
+pub struct Ask {
+    key: CacheKey,
+    ttl: Duration,
+    /// Look for a stored answer or a running generation (not with `no-cache`).
+    lookup: bool,
+    /// Store the answer (not with `no-store`).
+    store: bool,
+}
+
+/// Where a request's answer comes from.
+pub enum Found {
+    /// A stored answer, replayed as a stream.
+    Hit(EventStream),
+    /// An identical request's running generation, read from its first event.
+    Joined(EventStream),
+    /// Generated for this request; `Some` when it leads a flight others may join.
+    Miss(Option<Lead>),
+    /// Generated for this request without looking (`no-cache`); stored unless
+    /// `no-store`.
+    Bypass,
+}
+
+impl Found {
+    /// The value of [`CACHE_HEADER`].
+    pub fn header(&self) -> HeaderValue {
+        HeaderValue::from_static(match self {
+            Self::Hit(_) | Self::Joined(_) => "hit",
+            Self::Miss(_) => "miss",
+            Self::Bypass => "bypass",
+        })
+    }
+}
+
+impl ResponseCache {
+    /// A cache that no model uses.
+    pub fn disabled(stats: CacheStats) -> Self {
+        Self::new(&CacheConfig::default(), &[], stats)
+    }
+
+    /// The cache `config` describes, with `models`' own policies, in this process's
+    /// memory.
+    pub fn new(config: &CacheConfig, models: &[ModelConfig], stats: CacheStats) -> Self {
+        let store = MemoryCache::new(config.max_bytes, stats.clone());
+        Self::with_store(config, models, Arc::new(store), stats)
+    }
+
+    /// As [`ResponseCache::new`], with answers kept in `store`.
+    pub fn with_store(
+        config: &CacheConfig,
+        models: &[ModelConfig],
+        store: Arc<dyn CacheStore>,
+        stats: CacheStats,
+    ) -> Self {
+        let models = models
+            .iter()
+            .filter_map(|m| Some((m.name.clone(), m.cache.clone()?)))
+            .collect();
+        Self {
+            config: config.clone(),
+            models,
+            store,
+            flights: Mutex::default(),
+            next_flight: AtomicU64::new(0),
+            stats,
+        }
+    }
+
+    pub fn pacing(&self) -> Pacing {
+        self.config.pacing
+    }
+
+    /// What `request` (resolved to rill's model name), asked by the key named `key`
+    /// with these `headers`, may do with the cache.
+    pub fn plan(&self, request: &ChatRequest, key: Option<&str>, headers: &HeaderMap) -> Plan {
+        let own = self.models.get(&request.model);
+        let enabled = own.and_then(|m| m.enabled).unwrap_or(self.config.enabled);
+        let sampled = own.is_some_and(|m| m.sampled);
+        let sampling = &request.sampling;
+        // The provider's default temperature is above 0 for almost every model.
+        let hot = sampling.temperature.is_none_or(|t| t > 0.0) && sampling.seed.is_none();
+        let (no_cache, no_store) = cache_control(headers);
+        if !enabled || (hot && !sampled) || (no_cache && no_store) {
+            self.stats.lookup("bypass");
+            return Plan::Bypass;
+        }
+        let scope = if self.config.shared_across_keys {
+            None
+        } else {
+            key
+        };
+        let ttl = own.and_then(|m| m.ttl_secs).unwrap_or(self.config.ttl_secs);
+        Plan::Use(Ask {
+            key: CacheKey::of(request, scope),
+            ttl: Duration::from_secs(ttl),
+            lookup: !no_cache,
+            store: !no_store,
+        })
+    }
+
+    /// A stored answer for `ask`, else an identical running generation to join, else a
+    /// miss (which leads a new flight when the answer may be stored).
+    pub async fn find(self: &Arc<Self>, ask: &Ask, hub: &Arc<Hub>) -> Found {
+        if !ask.lookup {
+            self.stats.lookup("bypass");
+            return Found::Bypass;
+        }
+        if let Some(answer) = self.store.get(&ask.key).await {
+            self.stats.lookup("hit");
+            return Found::Hit(Box::pin(Replay::new(answer, self.config.pacing)));
+        }
+        let waiting = {
+            let mut flights = lock(&self.flights);
+            match flights.get(&ask.key) {
+                Some(slot) => Some(slot.flight.clone()),
+                None if ask.store => {
+                    let id = self.next_flight.fetch_add(1, Ordering::Relaxed);
+                    let (tx, rx) = watch::channel(None);
+                    flights.insert(ask.key, Slot { id, flight: rx });
+                    self.stats.lookup("miss");
+                    return Found::Miss(Some(Lead {
+                        cache: Arc::clone(self),
+                        key: ask.key,
+                        id,
+                        tx: Some(tx),
+                    }));
+                }
+                None => None,
+            }
+        };
+        if let Some(mut waiting) = waiting {
+            // The leader's provider is starting: wait for it (or for it to fail, when
+            // this request goes its own way).
+            let flight = waiting.wait_for(Option::is_some).await.ok();
+            let joined = flight.and_then(|flight| flight.as_ref()?.join(hub));
+            if let Some(stream) = joined {
+                self.stats.lookup("joined");
+                return Found::Joined(stream);
+            }
+        }
+        self.stats.lookup("miss");
+        Found::Miss(None)
+    }
+
+    /// Wraps a generated request's tracked `stream` so that its answer is stored when it
+    /// finishes cleanly, unless `ask` says `no-store`.
+    pub fn record(self: &Arc<Self>, ask: &Ask, stream: EventStream) -> EventStream {
+        if !ask.store {
+            return stream;
+        }
+        Box::pin(self.recorder(ask.key, ask.ttl, stream, None))
+    }
+
+    fn recorder(
+        self: &Arc<Self>,
+        key: CacheKey,
+        ttl: Duration,
+        stream: EventStream,
+        flight: Option<u64>,
+    ) -> Recorder {
+        Recorder {
+            inner: stream,
+            recorded: Some(Recorded::new(self.config.max_bytes)),
+            started: Instant::now(),
+            cache: Arc::clone(self),
+            key,
+            ttl,
+            flight,
+        }
+    }
+
+    fn store(&self, key: CacheKey, answer: Arc<Recorded>) {
+        self.stats.stored();
+        self.store.put(key, answer);
+    }
+
+    /// Flight `id` under `key` ended (or never started): identical requests no longer
+    /// join it.
+    fn landed(&self, key: &CacheKey, id: u64) {
+        let mut flights = lock(&self.flights);
+        if flights.get(key).is_some_and(|slot| slot.id == id) {
+            flights.remove(key);
+        }
+    }
+}
+
+/// A missed request that leads a flight: identical requests arriving from now on wait
+/// for its provider to start, then join its generation.
+pub struct Lead {
+    cache: Arc<ResponseCache>,
+    key: CacheKey,
+    id: u64,
+    /// Until the flight is launched; dropped unlaunched (the provider failed to start,
+    /// or the request went away), waiting requests go their own way.
+    tx: Option<watch::Sender<Option<Flight>>>,
+}
+
+impl Lead {
+    /// The leader's provider started with the tracked `stream`: it becomes the flight
+    /// (recorded and stored if it finishes cleanly, for `ask`'s time to live). Returns
+    /// the leader's own reader of it.
+    pub fn launch(
+        mut self,
+        ask: &Ask,
+        hub: &Arc<Hub>,
+        meta: Meta,
+        stream: EventStream,
+        stopped: Stopped,
+    ) -> EventStream {
+        let recorder = self
+            .cache
+            .recorder(self.key, ask.ttl, stream, Some(self.id));
+        let (flight, first) = hub.flight(meta, Box::pin(recorder), stopped);
+        if let Some(tx) = self.tx.take() {
+            // Nobody waiting is fine: later requests find the flight in its slot.
+            let _ = tx.send(Some(flight));
+        }
+        first
+    }
+}
+
+impl Drop for Lead {
+    fn drop(&mut self) {
+        if self.tx.is_some() {
+            self.cache.landed(&self.key, self.id);
+        }
+    }
+}
+
+/// `no-cache` and `no-store` among the request's `Cache-Control` directives.
+fn cache_control(headers: &HeaderMap) -> (bool, bool) {
+    let directives = headers
+        .get_all(header::CACHE_CONTROL)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(str::trim);
+    let (mut no_cache, mut no_store) = (false, false);
+    for directive in directives {
+        no_cache |= directive.eq_ignore_ascii_case("no-cache");
+        no_store |= directive.eq_ignore_ascii_case("no-store");
+    }
+    (no_cache, no_store)
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_control_directives_are_found_in_any_case_and_list() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(cache_control(&headers), (false, false));
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("No-Cache"));
+        assert_eq!(cache_control(&headers), (true, false));
+        headers.append(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("max-age=0, no-store"),
+        );
+        assert_eq!(cache_control(&headers), (true, true));
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cachex"));
+        assert_eq!(cache_control(&headers), (false, false));
+    }
+}
