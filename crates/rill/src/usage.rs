@@ -97,7 +97,7 @@ fn table(by: GroupBy, groups: &[Group]) -> String {
         "reasoning".into(),
         "estimated".into(),
         "cost (USD)".into(),
-        "cached answers".into(),
+        "from cache".into(),
         "saved (USD)".into(),
     ]];
     let row = |g: &Group, name: String| {
