@@ -33,6 +33,12 @@ provider = "scripted"
 script = { text = "a b c d", error_after = 2 }
 
 [[models]]
+name = "stalling"
+provider = "scripted"
+script = { text = "a b c d", stall_after = 2, stall_ms = 10000 }
+timeouts = { idle_secs = 0.2 }
+
+[[models]]
 name = "off"
 provider = "scripted"
 script = { text = "not cached" }
@@ -44,7 +50,10 @@ async fn server(config: &str) -> Running {
     let config = Config::from_toml(config).unwrap();
     let registry = ModelRegistry::from_config(&config).await.unwrap();
     let models = config.effective_models();
-    let state = AppState::new(ServerConfig::default(), registry).with_cache(&config.cache, &models);
+    let state = AppState::new(ServerConfig::default(), registry)
+        .with_cache(&config.cache, &models)
+        .with_keys(config.keys)
+        .unwrap();
     spawn(state).await
 }
 
@@ -257,11 +266,13 @@ async fn errors_and_unseeded_hot_samples_are_not_stored_and_a_seed_is() {
         }
         body
     };
-    let failing = chat("failing", json!({}));
-    for _ in 0..2 {
-        let got = ask(url, Dialect::Chat, &failing, None).await;
-        assert_eq!(got.cache, "miss");
-        assert!(got.body.contains("error"), "{}", got.body);
+    for failing in ["failing", "stalling"] {
+        let failing = chat(failing, json!({}));
+        for _ in 0..2 {
+            let got = ask(url, Dialect::Chat, &failing, None).await;
+            assert_eq!(got.cache, "miss");
+            assert!(got.body.contains("error"), "{}", got.body);
+        }
     }
     let hot = chat("m", json!({"temperature": 0.7}));
     for _ in 0..2 {
@@ -281,7 +292,7 @@ async fn errors_and_unseeded_hot_samples_are_not_stored_and_a_seed_is() {
     );
     assert_eq!(
         metric(&text, "rill_cache_lookups_total{result=\"miss\"}"),
-        3.0
+        5.0
     );
     assert_eq!(
         metric(&text, "rill_cache_lookups_total{result=\"bypass\"}"),
@@ -289,6 +300,44 @@ async fn errors_and_unseeded_hot_samples_are_not_stored_and_a_seed_is() {
     );
     assert_eq!(metric(&text, "rill_cache_stored_total"), 1.0);
     assert!(metric(&text, "rill_cache_bytes") > 0.0);
+}
+
+/// Whether a request by the key `secret` was a cache hit.
+async fn cache_as(url: &str, secret: &str) -> String {
+    let response = http()
+        .post(format!("{url}/v1/chat/completions"))
+        .bearer_auth(secret)
+        .json(&Dialect::Chat.body("m", QUESTION, false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.headers()["x-rill-cache"]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn an_answer_serves_only_the_key_that_asked_unless_shared() {
+    let keys = format!(
+        "[[keys]]\nname = \"a\"\nsha256 = \"{}\"\n[[keys]]\nname = \"b\"\nsha256 = \"{}\"\n",
+        rill_server::hash_key("sk-a").to_hex(),
+        rill_server::hash_key("sk-b").to_hex()
+    );
+    for shared in [false, true] {
+        let cache = format!("enabled = true\nshared_across_keys = {shared}");
+        let config = MODELS.replacen("enabled = true", &cache, 1) + &keys;
+        let server = server(&config).await;
+        assert_eq!(cache_as(&server.url, "sk-a").await, "miss");
+        assert_eq!(cache_as(&server.url, "sk-a").await, "hit");
+        let other = if shared { "hit" } else { "miss" };
+        assert_eq!(
+            cache_as(&server.url, "sk-b").await,
+            other,
+            "shared: {shared}"
+        );
+    }
 }
 
 #[tokio::test]
