@@ -84,6 +84,28 @@ impl ErrorKind {
         }
     }
 
+    /// The kind named `name` (its [`ErrorKind::as_str`]).
+    pub fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "invalid_request" => Self::InvalidRequest,
+            "authentication" => Self::Authentication,
+            "permission" => Self::Permission,
+            "not_found" => Self::NotFound,
+            "gone" => Self::Gone,
+            "method_not_allowed" => Self::MethodNotAllowed,
+            "request_too_large" => Self::RequestTooLarge,
+            "unsupported_media_type" => Self::UnsupportedMediaType,
+            "request_timeout" => Self::RequestTimeout,
+            "rate_limited" => Self::RateLimited,
+            "overloaded" => Self::Overloaded,
+            "upstream" => Self::Upstream,
+            "timeout" => Self::Timeout,
+            "cancelled" => Self::Cancelled,
+            "internal" => Self::Internal,
+            _ => return None,
+        })
+    }
+
     /// The kind an upstream HTTP status stands for. An upstream's 408 says that rill's
     /// request to it timed out: [`ErrorKind::Timeout`], not the client's own slowness.
     pub fn from_status(status: u16) -> Self {
@@ -197,6 +219,10 @@ mod tests {
             ErrorKind::Cancelled,
             ErrorKind::Internal,
         ];
+        for kind in kinds.into_iter().chain([ErrorKind::RequestTimeout]) {
+            assert_eq!(ErrorKind::parse(kind.as_str()), Some(kind), "{kind:?}");
+        }
+        assert_eq!(ErrorKind::parse("teapot"), None);
         for kind in kinds {
             assert_eq!(ErrorKind::from_status(kind.status_code()), kind, "{kind:?}");
         }
