@@ -13,6 +13,7 @@
 mod access;
 mod account;
 mod cache;
+mod cluster;
 mod config;
 mod error;
 mod listener;
@@ -28,10 +29,12 @@ mod telemetry;
 
 pub use access::Access;
 pub use cache::CACHE_HEADER;
+pub use cluster::{Cluster, ClusterError};
 pub use config::{
-    CacheConfig, Config, ConfigError, EngineConfig, KEY_PREFIX, KeyConfig, KeyDigest, KeyError,
-    LedgerConfig, ModelCache, ModelConfig, ModelTimeouts, Pacing, Price, ProviderKind,
-    RetriesConfig, ServerConfig, TelemetryConfig, TimeoutsConfig, data_dir, hash_key, new_key,
+    CacheConfig, ClusterConfig, Config, ConfigError, EngineConfig, KEY_PREFIX, KeyConfig,
+    KeyDigest, KeyError, LedgerConfig, ModelCache, ModelConfig, ModelTimeouts, Pacing, Price,
+    ProviderKind, RetriesConfig, ServerConfig, TelemetryConfig, TimeoutsConfig, data_dir, hash_key,
+    new_key,
 };
 pub use metrics::Metrics;
 pub use models::{BuildError, ModelEntry, ModelRegistry};

@@ -8,6 +8,7 @@ use rill_ledger::{Ledger, Options, Target};
 
 use crate::access::Access;
 use crate::cache::ResponseCache;
+use crate::cluster::Cluster;
 use crate::config::ServerConfig;
 use crate::config::{CacheConfig, ModelConfig};
 use crate::config::{KeyConfig, KeyError, LedgerConfig};
@@ -61,11 +62,16 @@ impl AppState {
     }
 
     /// With the response cache `config` describes, and `models`' own cache settings
-    /// (before any request).
+    /// (before any request); its answers in `cluster`'s Redis when there is one.
     #[must_use]
-    pub fn with_cache(mut self, config: &CacheConfig, models: &[ModelConfig]) -> Self {
+    pub fn with_cache(
+        mut self,
+        config: &CacheConfig,
+        models: &[ModelConfig],
+        cluster: Option<&Cluster>,
+    ) -> Self {
         let stats = self.metrics.cache_stats();
-        self.cache = Arc::new(ResponseCache::new(config, models, stats));
+        self.cache = Arc::new(ResponseCache::new(config, models, cluster, stats));
         self
     }
 

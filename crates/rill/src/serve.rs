@@ -21,6 +21,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(model) = args.model {
         config.engine.model = Some(model);
     }
+    // Before the models load: a Redis that cannot be reached stops the start at once.
+    let cluster = rill_server::Cluster::connect(&config.cluster).await?;
     let registry = ModelRegistry::from_config(&config).await?;
     let names: Vec<&str> = registry.entries().iter().map(|e| e.name.as_str()).collect();
     tracing::info!(models = ?names, "models ready");
@@ -31,7 +33,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let models = config.effective_models();
     let state = AppState::new(config.server, registry)
         .with_sessions(config.sessions)
-        .with_cache(&config.cache, &models)
+        .with_cache(&config.cache, &models, cluster.as_ref())
         .with_keys(config.keys)?
         .with_ledger_config(&config.ledger)?
         .with_telemetry(rill_server::Telemetry::new(&config.telemetry)?);

@@ -16,6 +16,7 @@
 
 mod key;
 mod recorded;
+mod redis_store;
 mod store;
 
 use std::collections::HashMap;
@@ -30,9 +31,11 @@ use tokio::time::Instant;
 
 use key::CacheKey;
 use recorded::Recorded;
+use redis_store::RedisCache;
 use store::{CacheStore, MemoryCache};
 
 use crate::account::Stopped;
+use crate::cluster::Cluster;
 use crate::config::{CacheConfig, ModelCache, ModelConfig, Pacing};
 use crate::metrics::CacheStats;
 use crate::session::{Flight, Hub, Meta};
@@ -105,18 +108,26 @@ impl Found {
 impl ResponseCache {
     /// A cache that no model uses.
     pub fn disabled(stats: CacheStats) -> Self {
-        Self::new(&CacheConfig::default(), &[], stats)
+        Self::new(&CacheConfig::default(), &[], None, stats)
     }
 
-    /// The cache `config` describes, with `models`' own policies, in this process's
-    /// memory.
-    pub fn new(config: &CacheConfig, models: &[ModelConfig], stats: CacheStats) -> Self {
-        let store = MemoryCache::new(config.max_bytes, stats.clone());
-        Self::with_store(config, models, Arc::new(store), stats)
+    /// The cache `config` describes, with `models`' own policies: its answers in
+    /// `cluster`'s Redis, shared with the other instances, else in this process's memory.
+    pub fn new(
+        config: &CacheConfig,
+        models: &[ModelConfig],
+        cluster: Option<&Cluster>,
+        stats: CacheStats,
+    ) -> Self {
+        let store: Arc<dyn CacheStore> = match cluster {
+            Some(cluster) => Arc::new(RedisCache::new(cluster.clone(), stats.clone())),
+            None => Arc::new(MemoryCache::new(config.max_bytes, stats.clone())),
+        };
+        Self::with_store(config, models, store, stats)
     }
 
     /// As [`ResponseCache::new`], with answers kept in `store`.
-    pub fn with_store(
+    fn with_store(
         config: &CacheConfig,
         models: &[ModelConfig],
         store: Arc<dyn CacheStore>,

@@ -51,7 +51,7 @@ impl Recorded {
         if self.bytes > self.limit {
             return;
         }
-        self.bytes += (std::mem::size_of::<(Duration, StreamEvent)>() + event_text(event)) as u64;
+        self.bytes += weight(event);
         self.events.push((at, event.clone()));
     }
 
@@ -81,9 +81,24 @@ impl Recorded {
         u32::try_from(self.bytes).unwrap_or(u32::MAX)
     }
 
-    pub fn events(&self) -> impl Iterator<Item = &StreamEvent> {
-        self.events.iter().map(|(_, event)| event)
+    /// Each event with its time since the start.
+    pub fn timed(&self) -> impl Iterator<Item = (Duration, &StreamEvent)> {
+        self.events.iter().map(|(at, event)| (*at, event))
     }
+
+    /// A stored answer read back (from a shared store), served for `ttl`.
+    pub fn from_timed(events: Vec<(Duration, StreamEvent)>, ttl: Duration) -> Self {
+        let mut answer = Self::new(u64::MAX);
+        answer.bytes += events.iter().map(|(_, event)| weight(event)).sum::<u64>();
+        answer.events = events;
+        answer.ttl = ttl;
+        answer
+    }
+}
+
+/// What keeping `event` takes, roughly.
+fn weight(event: &StreamEvent) -> u64 {
+    (std::mem::size_of::<(Duration, StreamEvent)>() + event_text(event)) as u64
 }
 
 /// A generation's stream on its way to its readers, recorded as it passes; a clean

@@ -13,6 +13,7 @@ use rill_providers::ScriptConfig;
 use serde::{Deserialize, Serialize};
 
 mod cache;
+mod cluster;
 mod keys;
 mod ledger;
 mod resilience;
@@ -20,6 +21,7 @@ mod sessions;
 mod telemetry;
 
 pub use cache::{CacheConfig, ModelCache, Pacing};
+pub use cluster::{ClusterConfig, redacted};
 pub(crate) use keys::validate as validate_keys;
 pub use keys::{KEY_PREFIX, KeyConfig, KeyDigest, KeyError, hash_key, new_key};
 pub use ledger::{LedgerConfig, data_dir};
@@ -52,6 +54,8 @@ pub struct Config {
     pub telemetry: TelemetryConfig,
     /// Answers served again, as streams, to identical requests.
     pub cache: CacheConfig,
+    /// Several instances sharing state through Redis.
+    pub cluster: ClusterConfig,
 }
 
 /// The embedded engine. It loads only when some model uses it.
@@ -342,6 +346,10 @@ pub enum ConfigError {
         "invalid configuration: `cache.pacing` is {{ tokens_per_sec = {rate} }}\nhint: give a rate above 0, or `pacing = \"instant\"`"
     )]
     BadPacing { rate: f64 },
+    #[error(
+        "invalid configuration: `cluster.redis_url` is {url:?}\nhint: give `redis://host:port` (with `user:password@` and `/db` if needed) or `unix:///path/to/redis.sock`; TLS (`rediss://`) is not built in: reach a TLS Redis through a local tunnel"
+    )]
+    BadRedisUrl { url: String },
     #[error("invalid configuration: `ledger.{key}` is 0\nhint: it must be at least 1")]
     LedgerZero { key: &'static str },
     #[error("invalid configuration: {0}")]
@@ -445,6 +453,11 @@ impl Config {
             rill_ledger::Target::new(Some(url), &data_dir())?;
         }
         self.validate_cache()?;
+        if let Some(url) = &self.cluster.redis_url
+            && !(url.starts_with("redis://") || url.starts_with("unix://"))
+        {
+            return Err(ConfigError::BadRedisUrl { url: redacted(url) });
+        }
         resilience::validate(self)
     }
 

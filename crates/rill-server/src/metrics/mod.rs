@@ -39,6 +39,7 @@ pub struct CacheStats {
     bytes: Gauge,
     evictions: Family<ReasonLabel, Counter>,
     stored: Counter,
+    store_failures: Counter,
     saved_usd: Counter<f64, std::sync::atomic::AtomicU64>,
 }
 
@@ -70,6 +71,11 @@ impl CacheStats {
             self.stored.clone(),
         );
         registry.register(
+            "cache_store_failures",
+            "Lookups and stores the response cache's shared store (Redis) failed or did not answer in time; the requests were answered afresh",
+            self.store_failures.clone(),
+        );
+        registry.register(
             "cache_saved_usd",
             "What answers served from the cache (stored or shared) would have cost at their models' prices, in US dollars",
             self.saved_usd.clone(),
@@ -90,6 +96,10 @@ impl CacheStats {
 
     pub(crate) fn stored(&self) {
         self.stored.inc();
+    }
+
+    pub(crate) fn store_failed(&self) {
+        self.store_failures.inc();
     }
 
     #[cfg(test)]

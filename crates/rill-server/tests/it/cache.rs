@@ -51,7 +51,7 @@ async fn server(config: &str) -> Running {
     let registry = ModelRegistry::from_config(&config).await.unwrap();
     let models = config.effective_models();
     let state = AppState::new(ServerConfig::default(), registry)
-        .with_cache(&config.cache, &models)
+        .with_cache(&config.cache, &models, None)
         .with_keys(config.keys)
         .unwrap();
     spawn(state).await

@@ -92,7 +92,7 @@ async fn server_at(config: &str, flush_ms: u64, url: String) -> Running {
     };
     let models = config.effective_models();
     let state = AppState::new(ServerConfig::default(), registry)
-        .with_cache(&config.cache, &models)
+        .with_cache(&config.cache, &models, None)
         .with_keys(config.keys)
         .unwrap()
         .with_ledger_config(&ledger)

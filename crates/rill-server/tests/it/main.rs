@@ -8,6 +8,8 @@ mod cache;
 #[cfg(test)]
 mod chat;
 #[cfg(test)]
+mod cluster;
+#[cfg(test)]
 mod connections;
 #[cfg(test)]
 mod cross_site;

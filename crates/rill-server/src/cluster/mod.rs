@@ -1,0 +1,89 @@
+//! Several rill instances as one service, through Redis (or Valkey): `[cluster]
+//! redis_url`. Without it everything stays in the process.
+//!
+//! Today the instances share the response cache's stored answers ([`RedisCache`]
+//! (crate::cache::RedisCache)); each instance keeps its own sessions, limits and running
+//! generations.
+
+mod codec;
+
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+
+pub use codec::{decode_events, encode_events};
+
+use crate::config::{ClusterConfig, redacted};
+
+/// How long rill waits for Redis to accept a connection, at start and on reconnects.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long one command may take before it counts as failed.
+const RESPONSE_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// The connection every instance shares state through.
+#[derive(Clone)]
+pub struct Cluster {
+    redis: ConnectionManager,
+    prefix: String,
+}
+
+impl Cluster {
+    /// Connects to `config`'s Redis, if it names one, and checks that it answers. A Redis
+    /// that cannot be reached is an error: an instance that started without it would not
+    /// share what the others share.
+    pub async fn connect(config: &ClusterConfig) -> Result<Option<Self>, ClusterError> {
+        let Some(url) = &config.redis_url else {
+            return Ok(None);
+        };
+        let shown = redacted(url);
+        let unreachable = |error: redis::RedisError| ClusterError::Unreachable {
+            url: shown.clone(),
+            error: error.to_string().replace(url.as_str(), &shown),
+        };
+        let client = redis::Client::open(url.as_str()).map_err(unreachable)?;
+        // A lost connection is made again in the background, backing off up to a second;
+        // meanwhile commands fail at once rather than wait.
+        let settings = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(CONNECT_TIMEOUT))
+            .set_response_timeout(Some(RESPONSE_TIMEOUT))
+            .set_max_delay(Duration::from_secs(1))
+            .set_number_of_retries(2);
+        let connect = client.get_connection_manager_with_config(settings);
+        let mut redis = match tokio::time::timeout(CONNECT_TIMEOUT * 2, connect).await {
+            Ok(connected) => connected.map_err(unreachable)?,
+            Err(_) => {
+                return Err(ClusterError::Unreachable {
+                    url: shown,
+                    error: "no answer in time".to_owned(),
+                });
+            }
+        };
+        let pong: String = redis::cmd("PING")
+            .query_async(&mut redis)
+            .await
+            .map_err(unreachable)?;
+        tracing::info!(redis = %shown, reply = %pong, "sharing state through Redis");
+        Ok(Some(Self {
+            redis,
+            prefix: config.key_prefix.clone(),
+        }))
+    }
+
+    /// A connection to Redis (clones share one multiplexed connection).
+    pub fn redis(&self) -> ConnectionManager {
+        self.redis.clone()
+    }
+
+    /// The Redis key for `kind` and `id`: `<prefix>:<kind>:<id>`.
+    pub fn key(&self, kind: &str, id: &str) -> String {
+        format!("{}:{kind}:{id}", self.prefix)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    #[error(
+        "cannot reach Redis at {url}: {error}\nhint: is redis-server running there? `redis-cli -u {url} ping` should say PONG; or remove `[cluster] redis_url` to run this instance on its own"
+    )]
+    Unreachable { url: String, error: String },
+}
