@@ -160,8 +160,11 @@ impl ResponseCache {
         let sampling = &request.sampling;
         // The provider's default temperature is above 0 for almost every model.
         let hot = sampling.temperature.is_none_or(|t| t > 0.0) && sampling.seed.is_none();
+        if !enabled {
+            return Plan::Bypass;
+        }
         let (no_cache, no_store) = cache_control(headers);
-        if !enabled || (hot && !sampled) || (no_cache && no_store) {
+        if (hot && !sampled) || (no_cache && no_store) {
             self.stats.lookup("bypass");
             return Plan::Bypass;
         }

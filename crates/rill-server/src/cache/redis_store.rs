@@ -40,16 +40,12 @@ impl CacheStore for RedisCache {
         let mut redis = self.cluster.redis();
         let key = self.key(key);
         Box::pin(async move {
-            let get = async {
-                let bytes: Option<Vec<u8>> = redis.get(&key).await?;
-                let ttl_ms: i64 = match bytes {
-                    Some(_) => redis.pttl(&key).await?,
-                    None => 0,
-                };
-                Ok::<_, redis::RedisError>(bytes.map(|bytes| (bytes, ttl_ms)))
-            };
+            // The answer and what is left of its time to live, in one round trip.
+            let mut pipe = redis::pipe();
+            pipe.get(&key).pttl(&key);
+            let get = pipe.query_async::<(Option<Vec<u8>>, i64)>(&mut redis);
             let (bytes, ttl_ms) = match tokio::time::timeout(LOOKUP_TIMEOUT, get).await {
-                Ok(Ok(found)) => found?,
+                Ok(Ok((bytes, ttl_ms))) => (bytes?, ttl_ms),
                 Ok(Err(error)) => {
                     self.stats.store_failed();
                     tracing::warn!(%error, "response cache: lookup in Redis failed; answering afresh");

@@ -52,7 +52,7 @@ impl CacheStats {
     fn register(&self, registry: &mut Registry) {
         registry.register(
             "cache_lookups",
-            "Requests by how the response cache answered: `hit` (a stored answer), `joined` (an identical running generation shared), `miss` (generated), `bypass` (not cacheable, or `cache-control: no-cache`)",
+            "Requests to models that cache, by how the response cache answered: `hit` (a stored answer), `joined` (an identical running generation shared), `miss` (generated), `bypass` (sampled without a seed, or `cache-control: no-cache`)",
             self.lookups.clone(),
         );
         registry.register(
