@@ -13,16 +13,22 @@ mostly the wait for the core. rill runs on one core and the load generator on th
 (`taskset`). Time to first token is from sending the request to reading the first content
 delta; throughput is completed streams per second of wall time. Standard library only.
 
+With `--redis-url`, a second rill keeps its answers in that Redis (`[cluster] redis_url`),
+and its hits run as path `hit (redis)` in the same run.
+
 Usage: python3 bench/cache.py --rill target/release/rill \
-    --load target/release/examples/gateway_load [--runs 3] [--tokens 100] [--interval-ms 50]
+    --load target/release/examples/gateway_load [--runs 3] [--tokens 100] [--interval-ms 50] \
+    [--redis-url redis://127.0.0.1:6379]
 """
 
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import tempfile
+import time
 
 from gateway import answer_text, cpu_model, cpu_seconds, free_port, pct, start_rill, tree
 
@@ -64,36 +70,49 @@ def main():
     p.add_argument("--interval-ms", type=int, default=50,
                    help="for the paced level: each client asks every this many ms")
     p.add_argument("--paced-secs", type=int, default=10, help="how long the paced level runs")
+    p.add_argument("--redis-url", help="also run hits from this Redis")
     p.add_argument("--rill-cpu", default="0")
     p.add_argument("--load-cpu", default="1")
     a = p.parse_args()
     text = answer_text(a.tokens)
     a.expect_bytes = len(text.encode())
     work = tempfile.mkdtemp(prefix="rill-cache-bench-")
-    config = os.path.join(work, "rill.toml")
-    port = free_port()
-    with open(config, "w") as f:
-        f.write(f'[server]\nport = {port}\n[cache]\nenabled = true\n'
-                f'[[models]]\nname = "bench"\nprovider = "scripted"\n'
-                f'script = {{ text = "{text}", tokens_per_second = 0 }}\n')
+
+    def config(name, extra=""):
+        path = os.path.join(work, f"{name}.toml")
+        with open(path, "w") as f:
+            f.write(f'[server]\nport = {free_port()}\n[cache]\nenabled = true\n{extra}'
+                    f'[[models]]\nname = "bench"\nprovider = "scripted"\n'
+                    f'script = {{ text = "{text}", tokens_per_second = 0 }}\n')
+        return path
+
+    # (path, config, request header)
+    paths = [("hit", config("memory"), None), ("bypass", config("memory"), BYPASS)]
+    if a.redis_url:
+        prefix = f"rill-bench-{os.getpid()}"
+        redis = config("redis", f'[cluster]\nredis_url = "{a.redis_url}"\nkey_prefix = "{prefix}"\n')
+        paths.insert(1, ("hit (redis)", redis, None))
+    kinds = [kind for kind, _, _ in paths]
     # (label, clients, interval between one client's requests in ms)
     levels = [("1", 1, 0), ("64 paced", 64, a.interval_ms), ("64 back to back", 64, 0)]
-    results = {(level, kind): [] for level, _, _ in levels for kind in ("hit", "bypass")}
+    results = {(level, kind): [] for level, _, _ in levels for kind in kinds}
     for run in range(a.runs):
-        with open(os.path.join(work, f"rill-{run}.log"), "w") as log:
-            proc, url = start_rill(["taskset", "-c", a.rill_cpu, a.rill, "serve",
-                                    "--config", config], log)
+        for kind, path, header in paths:
+            name = re.sub(r"\W+", "-", kind).strip("-")
+            with open(os.path.join(work, f"rill-{run}-{name}.log"), "w") as log:
+                proc, url = start_rill(["taskset", "-c", a.rill_cpu, a.rill, "serve",
+                                        "--config", path], log)
             try:
                 load(a, url, 1, 1)  # stores the answer
+                time.sleep(0.2)  # a shared store writes in the background
                 for level, c, interval in levels:
                     per_worker = max(1, a.requests // c)
                     if interval:
                         per_worker = max(1, a.paced_secs * 1000 // interval)
-                    for kind, header in (("hit", None), ("bypass", BYPASS)):
-                        cpu0 = cpu_seconds(tree(proc.pid))
-                        out = load(a, url, c, per_worker, header, interval)
-                        cpu = cpu_seconds(tree(proc.pid)) - cpu0
-                        results[(level, kind)].append(summary(out, cpu))
+                    cpu0 = cpu_seconds(tree(proc.pid))
+                    out = load(a, url, c, per_worker, header, interval)
+                    cpu = cpu_seconds(tree(proc.pid)) - cpu0
+                    results[(level, kind)].append(summary(out, cpu))
             finally:
                 proc.terminate()
                 proc.wait()
@@ -103,7 +122,7 @@ def main():
     print("| clients | path | TTFT p50 | TTFT p99 | streams/s | rill CPU per stream | failed |")
     print("|---|---|---|---|---|---|---|")
     for level, _, _ in levels:
-        for kind in ("hit", "bypass"):
+        for kind in kinds:
             rows = results[(level, kind)]
             print(f"| {level} | {kind} | {med(rows, 'ttft_p50'):.2f} ms | "
                   f"{med(rows, 'ttft_p99'):.2f} ms | {med(rows, 'per_s'):.0f} | "
@@ -113,6 +132,11 @@ def main():
         hit, base = results[(level, "hit")], results[(level, "bypass")]
         print(f"{level}: hit/bypass TTFT p50 {med(hit, 'ttft_p50') / med(base, 'ttft_p50'):.2f}x, "
               f"throughput {med(hit, 'per_s') / med(base, 'per_s'):.2f}x")
+        if a.redis_url:
+            shared = results[(level, "hit (redis)")]
+            print(f"{level}: hit via Redis / in memory: TTFT p50 "
+                  f"{med(shared, 'ttft_p50') / med(hit, 'ttft_p50'):.2f}x, "
+                  f"+{med(shared, 'ttft_p50') - med(hit, 'ttft_p50'):.2f} ms")
 
 
 if __name__ == "__main__":
