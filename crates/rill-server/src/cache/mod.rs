@@ -21,7 +21,7 @@ mod store;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
@@ -38,7 +38,7 @@ use crate::account::Stopped;
 use crate::cluster::Cluster;
 use crate::config::{CacheConfig, ModelCache, ModelConfig, Pacing};
 use crate::metrics::CacheStats;
-use crate::session::{Flight, Hub, Meta};
+use crate::session::{Flight, Hub, Meta, lock};
 use recorded::{Recorder, Replay};
 
 /// The response header that says how the cache answered: `hit` (a stored answer, or an
@@ -325,10 +325,6 @@ fn cache_control(headers: &HeaderMap) -> (bool, bool) {
         no_store |= directive.eq_ignore_ascii_case("no-store");
     }
     (no_cache, no_store)
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 #[cfg(test)]

@@ -151,26 +151,20 @@ impl Drop for Recorder {
 pub(super) struct Replay {
     answer: Arc<Recorded>,
     next: usize,
+    pace: Pace,
+    sleep: Option<Pin<Box<Sleep>>>,
+}
+
+/// When each event of a replay is due.
+struct Pace {
     pacing: Pacing,
     started: Instant,
     /// When the last content event went out (for a token rate).
     last_content: Option<Instant>,
-    sleep: Option<Pin<Box<Sleep>>>,
 }
 
-impl Replay {
-    pub(super) fn new(answer: Arc<Recorded>, pacing: Pacing) -> Self {
-        Self {
-            answer,
-            next: 0,
-            pacing,
-            started: Instant::now(),
-            last_content: None,
-            sleep: None,
-        }
-    }
-
-    /// When event `at`, `event` is due, if it must wait.
+impl Pace {
+    /// When `event`, recorded `at` after the start, is due, if it must wait.
     fn due(&self, at: Duration, event: &StreamEvent) -> Option<Instant> {
         match self.pacing {
             Pacing::Instant => None,
@@ -181,6 +175,28 @@ impl Replay {
             Pacing::TokensPerSec(_) => None,
         }
     }
+
+    /// `event` went out now.
+    fn sent(&mut self, event: &StreamEvent) {
+        if matches!(self.pacing, Pacing::TokensPerSec(_)) && event.is_content() {
+            self.last_content = Some(Instant::now());
+        }
+    }
+}
+
+impl Replay {
+    pub(super) fn new(answer: Arc<Recorded>, pacing: Pacing) -> Self {
+        Self {
+            answer,
+            next: 0,
+            pace: Pace {
+                pacing,
+                started: Instant::now(),
+                last_content: None,
+            },
+            sleep: None,
+        }
+    }
 }
 
 impl Stream for Replay {
@@ -188,11 +204,10 @@ impl Stream for Replay {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<StreamEvent>> {
         let this = self.get_mut();
-        let answer = Arc::clone(&this.answer);
-        let Some((at, event)) = answer.events.get(this.next) else {
+        let Some((at, event)) = this.answer.events.get(this.next) else {
             return Poll::Ready(None);
         };
-        if let Some(due) = this.due(*at, event)
+        if let Some(due) = this.pace.due(*at, event)
             && due > Instant::now()
         {
             let sleep = this
@@ -203,9 +218,7 @@ impl Stream for Replay {
             }
             ready!(sleep.as_mut().poll(cx));
         }
-        if matches!(this.pacing, Pacing::TokensPerSec(_)) && event.is_content() {
-            this.last_content = Some(Instant::now());
-        }
+        this.pace.sent(event);
         this.next += 1;
         Poll::Ready(Some(event.clone()))
     }

@@ -35,6 +35,7 @@ mod store;
 mod subscribe;
 
 pub use flight::Flight;
+pub(crate) use hub::lock;
 pub use hub::{Hub, not_found};
 pub(crate) use store::event_text;
 pub use store::{EncoderFactory, Found, MemoryStore, Meta, SessionLog, Status};

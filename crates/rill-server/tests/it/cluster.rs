@@ -17,16 +17,6 @@ fn redis_url() -> String {
         .expect("RILL_TEST_REDIS_URL: run ./scripts/test, which starts redis-server")
 }
 
-fn redis(action: &str) {
-    let ctl = std::env::var("RILL_TEST_REDIS_CTL")
-        .expect("RILL_TEST_REDIS_CTL (set by scripts/test) stops and starts the server");
-    let status = std::process::Command::new(ctl)
-        .arg(action)
-        .status()
-        .unwrap();
-    assert!(status.success(), "redis {action}");
-}
-
 /// An instance of the service `prefix` names (its keys in Redis), caching its answers.
 async fn instance(prefix: &str) -> Running {
     let config = Config::from_toml(&format!(
@@ -164,7 +154,7 @@ async fn a_redis_restart_costs_hits_not_answers() {
     until_hit(url, "/v1/chat/completions", &chat(), Duration::from_secs(5))
         .await
         .expect("stored");
-    redis("stop");
+    control("RILL_TEST_REDIS_CTL", "stop");
     for _ in 0..3 {
         let (cache, body) = ask(url, "/v1/chat/completions", &chat()).await;
         assert_eq!(cache, "miss");
@@ -172,7 +162,7 @@ async fn a_redis_restart_costs_hits_not_answers() {
     }
     let text = metrics(url).await;
     assert!(metric(&text, "rill_cache_store_failures_total") >= 3.0);
-    redis("start");
+    control("RILL_TEST_REDIS_CTL", "start");
     // Redis came back empty: once rill has reconnected, an answer is stored again.
     let hit = until_hit(
         url,

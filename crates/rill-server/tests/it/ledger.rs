@@ -758,17 +758,6 @@ async fn cost_stays_out_of_the_usage_when_configured_so_but_is_recorded() {
     assert!(record(&server.state, &id).await.cost_usd.unwrap() > 0.0);
 }
 
-/// `scripts/test`'s control script for its PostgreSQL server.
-fn postgres(action: &str) {
-    let ctl = std::env::var("RILL_TEST_POSTGRES_CTL")
-        .expect("RILL_TEST_POSTGRES_CTL (set by scripts/test) stops and starts the server");
-    let status = std::process::Command::new(ctl)
-        .arg(action)
-        .status()
-        .unwrap();
-    assert!(status.success(), "{action}: {status}");
-}
-
 #[tokio::test]
 async fn streams_go_on_while_postgresql_is_down_and_their_records_are_written_after() {
     let _alone = POSTGRES.write().await;
@@ -792,7 +781,7 @@ async fn streams_go_on_while_postgresql_is_down_and_their_records_are_written_af
     };
     record(&server.state, &first).await;
 
-    postgres("stop");
+    control("RILL_TEST_POSTGRES_CTL", "stop");
     let mut ids = Vec::new();
     for _ in 0..3 {
         let started = std::time::Instant::now();
@@ -809,7 +798,7 @@ async fn streams_go_on_while_postgresql_is_down_and_their_records_are_written_af
             started.elapsed()
         );
     }
-    postgres("start");
+    control("RILL_TEST_POSTGRES_CTL", "start");
 
     for id in &ids {
         assert_eq!(record(&server.state, id).await.outcome, Outcome::Stop);

@@ -68,6 +68,18 @@ pub async fn mock_upstream(script: ScriptConfig) -> Running {
     .await
 }
 
+/// Runs `scripts/test`'s control script for one of its servers (PostgreSQL, Redis), named
+/// by the environment variable `var`, with `action` (`stop` or `start`).
+pub fn control(var: &str, action: &str) {
+    let ctl = std::env::var(var)
+        .unwrap_or_else(|_| panic!("{var} (set by scripts/test) stops and starts the server"));
+    let status = std::process::Command::new(ctl)
+        .arg(action)
+        .status()
+        .unwrap();
+    assert!(status.success(), "{var} {action}: {status}");
+}
+
 pub fn http() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::new()
