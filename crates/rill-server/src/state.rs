@@ -8,7 +8,7 @@ use rill_ledger::{Ledger, Options, Target};
 
 use crate::access::Access;
 use crate::cache::ResponseCache;
-use crate::cluster::Cluster;
+use crate::cluster::{Cluster, SharedSessions};
 use crate::config::ServerConfig;
 use crate::config::{CacheConfig, ModelConfig};
 use crate::config::{KeyConfig, KeyError, LedgerConfig};
@@ -123,6 +123,24 @@ impl AppState {
         self
     }
 
+    /// With every stream's log shared through `cluster`'s Redis, if there is one (after
+    /// [`AppState::with_sessions`], before any request; within a tokio runtime).
+    #[must_use]
+    pub fn with_cluster(mut self, cluster: Option<&Cluster>) -> Self {
+        let Some(cluster) = cluster else {
+            return self;
+        };
+        let config = self.sessions.config().clone();
+        let ttl = Duration::from_secs(config.ttl_secs);
+        let shared = Arc::new(SharedSessions::new(cluster.clone(), ttl));
+        let store = memory_store(&config, &self.metrics);
+        let abort = self.shutdown.abort_token().clone();
+        let hub = Arc::new(Hub::new(config, Arc::new(store), abort).sharing(shared));
+        hub.launch();
+        self.sessions = hub;
+        self
+    }
+
     /// With these keys (`[[keys]]`; before any request): from then on every request needs
     /// one of them, from every peer.
     pub fn with_keys(mut self, keys: Vec<KeyConfig>) -> Result<Self, KeyError> {
@@ -134,13 +152,17 @@ impl AppState {
 
 /// Sessions kept in this process's memory, within `config`'s bounds.
 fn hub(config: SessionsConfig, shutdown: &Shutdown, metrics: &Metrics) -> Arc<Hub> {
-    let store = MemoryStore::new(
+    let store = memory_store(&config, metrics);
+    let abort = shutdown.abort_token().clone();
+    Arc::new(Hub::new(config, Arc::new(store), abort))
+}
+
+fn memory_store(config: &SessionsConfig, metrics: &Metrics) -> MemoryStore {
+    MemoryStore::new(
         config.max_finished,
         config.max_replay_bytes,
         metrics.replay_bytes(),
-    );
-    let abort = shutdown.abort_token().clone();
-    Arc::new(Hub::new(config, Arc::new(store), abort))
+    )
 }
 
 /// The ledger `[ledger]` describes cannot be opened.

@@ -1,17 +1,20 @@
 //! Several rill instances as one service, through Redis (or Valkey): `[cluster]
 //! redis_url`. Without it everything stays in the process.
 //!
-//! Today the instances share the response cache's stored answers ([`RedisCache`]
-//! (crate::cache::RedisCache)); each instance keeps its own sessions, limits and running
-//! generations.
+//! The instances share the session logs ([`SharedSessions`]: a stream resumes and
+//! cancels on any instance, and an instance that dies ends its streams with an error
+//! rather than a hang) and the response cache's stored answers ([`RedisCache`]
+//! (crate::cache::RedisCache)).
 
 mod codec;
+mod sessions;
 
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 pub use codec::{decode_events, encode_events};
+pub use sessions::{SharedSessions, Verdict};
 
 use crate::config::{ClusterConfig, redacted};
 
@@ -23,8 +26,11 @@ const RESPONSE_TIMEOUT: Duration = Duration::from_millis(500);
 /// The connection every instance shares state through.
 #[derive(Clone)]
 pub struct Cluster {
+    /// For connections of their own (blocking reads, pub/sub).
+    client: redis::Client,
     redis: ConnectionManager,
     prefix: String,
+    lease: Duration,
 }
 
 impl Cluster {
@@ -64,14 +70,35 @@ impl Cluster {
             .map_err(unreachable)?;
         tracing::info!(redis = %shown, reply = %pong, "sharing state through Redis");
         Ok(Some(Self {
+            client,
             redis,
             prefix: config.key_prefix.clone(),
+            lease: Duration::from_secs(config.lease_secs),
         }))
     }
 
     /// A connection to Redis (clones share one multiplexed connection).
     pub fn redis(&self) -> ConnectionManager {
         self.redis.clone()
+    }
+
+    /// A connection of its own, for commands that block it (`XREAD BLOCK`).
+    pub async fn dedicated(&self) -> redis::RedisResult<redis::aio::MultiplexedConnection> {
+        let config = redis::AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(CONNECT_TIMEOUT))
+            .set_response_timeout(None);
+        self.client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await
+    }
+
+    pub fn client(&self) -> &redis::Client {
+        &self.client
+    }
+
+    /// `cluster.lease_secs`.
+    pub fn lease(&self) -> Duration {
+        self.lease
     }
 
     /// The Redis key for `kind` and `id`: `<prefix>:<kind>:<id>`.

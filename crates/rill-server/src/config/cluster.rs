@@ -7,11 +7,16 @@ use serde::{Deserialize, Serialize};
 #[serde(default, deny_unknown_fields)]
 pub struct ClusterConfig {
     /// `redis://[user:password@]host[:port][/db]` or `unix:///path/to/redis.sock`.
-    /// Absent: everything stays in this process. With it, answers stored by the response
-    /// cache are shared by every instance using the same Redis and `key_prefix`.
+    /// Absent: everything stays in this process. With it, every instance using the same
+    /// Redis and `key_prefix` shares the session logs (resume and cancel on any instance)
+    /// and the response cache's stored answers.
     pub redis_url: Option<String>,
     /// Every key rill writes in Redis starts with this and a colon.
     pub key_prefix: String,
+    /// An instance that stops renewing its lease this long is taken for dead: readers of
+    /// its streams on other instances get an error saying so, and whatever it still
+    /// writes to them is refused.
+    pub lease_secs: u64,
 }
 
 impl Default for ClusterConfig {
@@ -19,6 +24,7 @@ impl Default for ClusterConfig {
         Self {
             redis_url: None,
             key_prefix: "rill".to_owned(),
+            lease_secs: 3,
         }
     }
 }

@@ -341,7 +341,7 @@ pub enum ConfigError {
     )]
     BadOtlpEndpoint { endpoint: String },
     #[error("invalid configuration: {place} is 0\nhint: it must be at least 1")]
-    CacheZero { place: String },
+    ZeroSetting { place: String },
     #[error(
         "invalid configuration: `cache.pacing` is {{ tokens_per_sec = {rate} }}\nhint: give a rate above 0, or `pacing = \"instant\"`"
     )]
@@ -458,11 +458,16 @@ impl Config {
         {
             return Err(ConfigError::BadRedisUrl { url: redacted(url) });
         }
+        if self.cluster.lease_secs == 0 {
+            return Err(ConfigError::ZeroSetting {
+                place: "`cluster.lease_secs`".to_owned(),
+            });
+        }
         resilience::validate(self)
     }
 
     fn validate_cache(&self) -> Result<(), ConfigError> {
-        let zero = |place: String| Err(ConfigError::CacheZero { place });
+        let zero = |place: String| Err(ConfigError::ZeroSetting { place });
         if self.cache.ttl_secs == 0 {
             return zero("`cache.ttl_secs`".to_owned());
         }

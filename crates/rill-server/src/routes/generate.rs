@@ -21,7 +21,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use rill_core::{Error, ErrorKind, collect, terminated};
 use rill_ledger::{CacheUse, Outcome};
-use rill_wire::{Answer, ClientDialect, EventEncoder};
+use rill_wire::{Answer, ClientDialect};
 use tokio_util::sync::CancellationToken;
 
 use super::body::{BodyError, JsonBody};
@@ -29,7 +29,7 @@ use crate::access::Caller;
 use crate::account::{Account, Entry, Stopped, Tracked};
 use crate::cache::{CACHE_HEADER, Found, Plan};
 use crate::error::ApiError;
-use crate::session::{EncoderFactory, Meta};
+use crate::session::{Meta, Origin, encoder_factory};
 use crate::sse;
 use crate::state::AppState;
 
@@ -70,6 +70,7 @@ async fn pipeline<D: ClientDialect>(
     let JsonBody(body) = body?;
     let (mut request, options) = D::parse(&body)?;
     let (model, provider) = caller.resolve(&state.models, &request.model)?;
+    state.sessions.available()?;
     let admission = state.access.admit(caller)?;
     request.model = model.clone();
     let answer = Answer {
@@ -84,9 +85,11 @@ async fn pipeline<D: ClientDialect>(
     };
     let plan = state.cache.plan(&request, admission.key(), headers);
     let mut account = Account::open(state, admission, entry, &mut request);
-    let encoder: EncoderFactory = {
-        let (answer, options) = (answer.clone(), options.clone());
-        Arc::new(move || Box::new(D::encoder(&answer, &options)) as Box<dyn EventEncoder>)
+    let encoder = encoder_factory::<D>(answer.clone(), options.clone());
+    let origin = Origin {
+        model: answer.model.clone(),
+        created: answer.created,
+        body: body.clone(),
     };
     let meta = |owner: Option<String>| Meta {
         id: answer.id.clone(),
@@ -94,6 +97,7 @@ async fn pipeline<D: ClientDialect>(
         owner,
         encoder: Arc::clone(&encoder),
         headers: D::STREAM_HEADERS,
+        origin: Some(origin.clone()),
     };
 
     let (found, ask) = match plan {

@@ -33,7 +33,7 @@ pub async fn resume(
         Ok(id) => id,
         Err(error) => return ApiError::openai(error).into_response(),
     };
-    let log = match find(&state, &caller, &id) {
+    let log = match find(&state, &caller, &id).await {
         Ok(log) => log,
         // An expired stream's 410 speaks the dialect the stream spoke.
         Err(refused) => return ApiError::new(refused.0, refused.1).into_response(),
@@ -63,16 +63,15 @@ pub async fn cancel(
     Extension(caller): Extension<Caller>,
     id: Result<Path<String>, PathRejection>,
 ) -> Response {
-    let found = params::path(id).and_then(|id| {
-        find(&state, &caller, &id)
-            .map(|log| (id, log))
-            .map_err(|refused| refused.1)
-    });
-    let (id, log) = match found {
-        Ok(found) => found,
+    let id = match params::path(id) {
+        Ok(id) => id,
         Err(error) => return ApiError::openai(error).into_response(),
     };
-    let status = match state.sessions.cancel(log.as_ref()) {
+    let log = match find(&state, &caller, &id).await {
+        Ok(log) => log,
+        Err(refused) => return ApiError::openai(refused.1).into_response(),
+    };
+    let status = match state.sessions.cancel(log.as_ref()).await {
         Status::Running => "cancelled",
         Status::Done => "done",
     };
@@ -93,13 +92,13 @@ pub async fn resume_in<D: ClientDialect>(
     id: Result<Path<String>, PathRejection>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    match resume_stream::<D>(&state, &caller, id, query.as_deref()) {
+    match resume_stream::<D>(&state, &caller, id, query.as_deref()).await {
         Ok(response) => response,
         Err(error) => ApiError::new(D::DIALECT, error).into_response(),
     }
 }
 
-fn resume_stream<D: ClientDialect>(
+async fn resume_stream<D: ClientDialect>(
     state: &AppState,
     caller: &Caller,
     id: Result<Path<String>, PathRejection>,
@@ -108,7 +107,9 @@ fn resume_stream<D: ClientDialect>(
     let id = params::path(id)?;
     let resume = D::RESUME.ok_or_else(|| Error::internal("the dialect has no resume form"))?;
     let after = (resume.after)(query)?;
-    let log = find(state, caller, &id).map_err(|refused| refused.1)?;
+    let log = find(state, caller, &id)
+        .await
+        .map_err(|refused| refused.1)?;
     if log.meta().dialect != D::DIALECT {
         return Err(Error::new(
             ErrorKind::NotFound,
@@ -121,12 +122,12 @@ fn resume_stream<D: ClientDialect>(
 
 /// The stream `id`, if `caller` started it. Another key's stream, expired or not, gets
 /// the answer an unknown id gets: a key cannot even learn that another's stream exists.
-fn find(
+async fn find(
     state: &AppState,
     caller: &Caller,
     id: &str,
 ) -> Result<Arc<dyn SessionLog>, Box<(Dialect, Error)>> {
-    match state.sessions.find(id) {
+    match state.sessions.find(id).await {
         Found::Live(log) if caller.owns(log.meta().owner.as_deref()) => Ok(log),
         Found::Gone { dialect, owner } if caller.owns(owner.as_deref()) => {
             let message = format!(

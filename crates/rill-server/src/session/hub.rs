@@ -17,6 +17,7 @@ use super::run::Run;
 use super::store::{Found, Meta, SessionLog, SessionStore, Status};
 use super::subscribe::Subscription;
 use crate::account::Stopped;
+use crate::cluster::{SharedSessions, Verdict};
 use rill_ledger::Outcome;
 
 pub struct Hub {
@@ -31,6 +32,8 @@ pub struct Hub {
     /// connections (a log nobody can read any more need not expire).
     closing: CancellationToken,
     tasks: TaskTracker,
+    /// The logs other instances read too (`[cluster] redis_url`).
+    shared: Option<Arc<SharedSessions>>,
 }
 
 impl Hub {
@@ -52,6 +55,57 @@ impl Hub {
             running: Mutex::default(),
             reaper_started: AtomicBool::new(false),
             tasks: TaskTracker::new(),
+            shared: None,
+        }
+    }
+
+    /// Shares every stream's log with the other instances through `shared` (before any
+    /// stream started).
+    #[must_use]
+    pub fn sharing(mut self, shared: Arc<SharedSessions>) -> Self {
+        self.shared = Some(shared);
+        self
+    }
+
+    /// Starts what sharing runs in the background (within a tokio runtime).
+    pub fn launch(self: &Arc<Self>) {
+        let Some(shared) = &self.shared else {
+            return;
+        };
+        let hub = Arc::downgrade(self);
+        shared.launch(move |id, verdict| {
+            if let Some(hub) = hub.upgrade() {
+                hub.stop_here(id, verdict);
+            }
+        });
+    }
+
+    /// Whether a new generation may start here (not while the shared state is out of
+    /// reach).
+    pub fn available(&self) -> Result<(), Error> {
+        self.shared
+            .as_ref()
+            .map_or(Ok(()), |shared| shared.available())
+    }
+
+    /// Stops generation `id` if it runs here, as another instance asked.
+    fn stop_here(&self, id: &str, verdict: Verdict) {
+        let Some(run) = lock(&self.running).get(id).cloned() else {
+            return;
+        };
+        match verdict {
+            Verdict::Cancelled => {
+                run.log.cancel();
+                tracing::info!(id, "generation cancelled from another instance");
+                run.stop(self, Outcome::Cancelled);
+            }
+            Verdict::Fenced => {
+                let error = Error::new(
+                    ErrorKind::Overloaded,
+                    "this server lost its shared state store (Redis) for too long and gave the stream up; ask again",
+                );
+                run.stop_with(self, Outcome::Shutdown, error);
+            }
         }
     }
 
@@ -71,6 +125,9 @@ impl Hub {
         self.closing.cancel();
         self.tasks.close();
         self.tasks.wait().await;
+        if let Some(shared) = &self.shared {
+            shared.close().await;
+        }
     }
 
     pub(super) fn abort_token(&self) -> &CancellationToken {
@@ -86,7 +143,10 @@ impl Hub {
         stream: EventStream,
         stopped: Stopped,
     ) -> Subscription {
-        let log = self.store.open(meta);
+        let mut log = self.store.open(meta);
+        if let Some(shared) = &self.shared {
+            log = shared.mirror(log);
+        }
         let run = Arc::new(Run::new(Arc::clone(&log), stream, resumable, stopped, true));
         let id = log.meta().id.clone();
         lock(&self.running).insert(id, Arc::clone(&run));
@@ -94,9 +154,12 @@ impl Hub {
         Subscription::new(Arc::clone(self), log, Some(run), None)
     }
 
-    /// The log of stream `id`.
-    pub fn find(&self, id: &str) -> Found {
-        self.store.find(id)
+    /// The log of stream `id`: this server's, or a copy of another's that follows it.
+    pub async fn find(&self, id: &str) -> Found {
+        match (self.store.find(id), &self.shared) {
+            (Found::Unknown, Some(shared)) => shared.find(id).await,
+            (found, _) => found,
+        }
     }
 
     /// A new reader of `log`: its frames after frame number `after` (all of them for
@@ -115,18 +178,23 @@ impl Hub {
         Subscription::new(Arc::clone(self), log, run, after)
     }
 
-    /// Raises `log`'s cancel flag and stops its generation at once if it runs here;
-    /// returns the log's status from before (a cancel of a finished stream changes
-    /// nothing).
-    pub fn cancel(&self, log: &dyn SessionLog) -> Status {
+    /// Raises `log`'s cancel flag and stops its generation at once, here or on the
+    /// instance running it; returns the log's status from before (a cancel of a
+    /// finished stream changes nothing).
+    pub async fn cancel(&self, log: &dyn SessionLog) -> Status {
+        let run = lock(&self.running).get(&log.meta().id).cloned();
         let status = if log.cancel() {
             Status::Running
         } else {
             Status::Done
         };
-        let run = lock(&self.running).get(&log.meta().id).cloned();
-        if let Some(run) = run {
-            run.stop(self, Outcome::Cancelled);
+        match (run, &self.shared) {
+            (Some(run), _) => run.stop(self, Outcome::Cancelled),
+            // A copy of another instance's log.
+            (None, Some(shared)) if status == Status::Running => {
+                return shared.cancel(&log.meta().id).await;
+            }
+            (None, _) => {}
         }
         status
     }
@@ -137,19 +205,33 @@ impl Hub {
         if run.unsubscribed() != 0 || run.log.status() == Status::Done {
             return;
         }
-        if !run.resumable {
+        if !run.resumable && self.shared.is_none() {
             tracing::info!(id = %run.id(), "client disconnected; generation cancelled");
             run.stop(self, Outcome::Disconnected);
             return;
         }
         run.hand_off(self);
         let (hub, run) = (Arc::clone(self), Arc::clone(run));
-        let grace = Duration::from_secs(self.config.grace_secs);
+        let mut wait = if run.resumable {
+            Duration::from_secs(self.config.grace_secs)
+        } else {
+            Duration::ZERO
+        };
         self.tasks.spawn(async move {
-            tokio::select! {
-                () = tokio::time::sleep(grace) => {}
-                // The abort ends the generation itself.
-                () = hub.abort.cancelled() => return,
+            loop {
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {}
+                    // The abort ends the generation itself.
+                    () = hub.abort.cancelled() => return,
+                }
+                if run.subscribers() != 0 || run.log.status() == Status::Done {
+                    return;
+                }
+                // A reader on another instance keeps it going too.
+                match &hub.shared {
+                    Some(shared) if shared.followed(run.id()).await => wait = shared.recheck(),
+                    _ => break,
+                }
             }
             if run.subscribers() == 0 && run.log.status() == Status::Running {
                 tracing::info!(id = %run.id(), "no client came back; generation cancelled");

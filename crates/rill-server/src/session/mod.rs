@@ -37,8 +37,10 @@ mod subscribe;
 pub use flight::Flight;
 pub(crate) use hub::lock;
 pub use hub::{Hub, not_found};
-pub(crate) use store::event_text;
-pub use store::{EncoderFactory, Found, MemoryStore, Meta, SessionLog, Status};
+pub use store::{
+    EncoderFactory, Found, MemoryStore, Meta, Origin, SessionLog, Status, encoder_factory,
+};
+pub(crate) use store::{detached, event_text};
 pub use subscribe::Subscription;
 
 pub use crate::config::SessionsConfig;

@@ -33,6 +33,8 @@ pub(super) struct Run {
     stop: CancellationToken,
     /// Told why the generation was stopped, before its stream is dropped.
     stopped: Stopped,
+    /// The error a stopped generation's log ends with (a cancel's when `None`).
+    ending: Mutex<Option<Error>>,
     /// The log is a session's, kept in the hub's store for its replay window once
     /// complete; not a flight's (which is dropped with its last reader).
     in_store: bool,
@@ -79,6 +81,7 @@ impl Run {
             resumable,
             stop: CancellationToken::new(),
             stopped,
+            ending: Mutex::new(None),
         }
     }
 
@@ -171,12 +174,20 @@ impl Run {
     /// (`why`): the provider's stream is dropped, which closes the upstream connection or
     /// stops the engine, before the log ends with the cancel error.
     pub(super) fn stop(&self, hub: &Hub, why: Outcome) {
+        self.stop_with(hub, why, cancelled());
+    }
+
+    /// Stops the generation at once, as [`Run::stop`], its log ending with `error`.
+    pub(super) fn stop_with(&self, hub: &Hub, why: Outcome, error: Error) {
         self.stopped.set(why);
         let slot = self.lock();
         match &*slot {
-            Slot::Pull { .. } => self.conclude(hub, slot, Some(cancelled())),
-            // The driver stops itself, with the cancel error.
-            Slot::Driven => self.stop.cancel(),
+            Slot::Pull { .. } => self.conclude(hub, slot, Some(error)),
+            // The driver stops itself, with the error.
+            Slot::Driven => {
+                *self.ending.lock().unwrap_or_else(PoisonError::into_inner) = Some(error);
+                self.stop.cancel();
+            }
             Slot::Done => {}
         }
     }
@@ -190,7 +201,10 @@ impl Run {
         let outcome = loop {
             let event = tokio::select! {
                 biased;
-                () = &mut stopped => break Some(cancelled()),
+                () = &mut stopped => {
+                    let ending = self.ending.lock().unwrap_or_else(PoisonError::into_inner).take();
+                    break Some(ending.unwrap_or_else(cancelled));
+                }
                 () = &mut aborted => {
                     self.stopped.set(Outcome::Shutdown);
                     break Some(shutting_down());

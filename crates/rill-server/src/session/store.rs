@@ -11,12 +11,27 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::Waker;
 
+use bytes::Bytes;
 use prometheus_client::metrics::gauge::Gauge;
 use rill_core::{Error, StreamEvent};
-use rill_wire::{Dialect, EventEncoder};
+use rill_wire::{Answer, ClientDialect, Dialect, EventEncoder};
 
 /// Makes a fresh encoder of a stream's dialect, for each reader.
 pub type EncoderFactory = Arc<dyn Fn() -> Box<dyn EventEncoder> + Send + Sync>;
+
+/// The encoder factory of `D`'s streams of `answer`, for requests that asked `options`.
+pub fn encoder_factory<D: ClientDialect>(answer: Answer, options: D::Options) -> EncoderFactory {
+    Arc::new(move || Box::new(D::encoder(&answer, &options)) as Box<dyn EventEncoder>)
+}
+
+/// What another server needs to make the stream's encoder again: the answer's model and
+/// time, and the request's body (its dialect's options are parsed from it once more).
+#[derive(Clone)]
+pub struct Origin {
+    pub model: String,
+    pub created: u64,
+    pub body: Bytes,
+}
 
 /// What a log is opened with: everything a reader needs besides its events.
 pub struct Meta {
@@ -29,6 +44,8 @@ pub struct Meta {
     pub encoder: EncoderFactory,
     /// Headers every response of the stream carries besides the SSE ones.
     pub headers: &'static [(&'static str, &'static str)],
+    /// Where the encoder comes from, for a log other servers read too.
+    pub origin: Option<Origin>,
 }
 
 /// Whether a log is complete.
@@ -198,8 +215,9 @@ impl SessionStore for MemoryStore {
     }
 }
 
-/// A log outside every store: a flight's, which lives as long as its readers.
-pub(super) fn detached(meta: Meta) -> Arc<dyn SessionLog> {
+/// A log outside every store: a flight's, which lives as long as its readers, or a copy
+/// of another server's.
+pub(crate) fn detached(meta: Meta) -> Arc<dyn SessionLog> {
     Arc::new(MemoryLog {
         meta,
         held: Gauge::default(),
@@ -381,6 +399,7 @@ mod tests {
             owner: Some("alice".to_owned()),
             encoder: Arc::new(|| unreachable!("no reader in these tests")),
             headers: &[],
+            origin: None,
         }
     }
 

@@ -1,9 +1,11 @@
 //! Several instances sharing state through a real Redis (Debian's `redis-server`, on a
-//! loopback port, started by `scripts/test`): stored answers serve every instance, a Redis
-//! that cannot be reached stops the start, and a Redis restart costs hits, not answers.
+//! loopback port, started by `scripts/test`): a stream resumes and cancels on any
+//! instance, stored answers serve every instance, a Redis that cannot be reached stops the
+//! start, and a Redis lost or restarted costs neither running streams nor answers.
 
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use rill_server::{AppState, Cluster, ClusterConfig, Config, ModelRegistry, ServerConfig};
 use serde_json::{Value, json};
 
@@ -38,12 +40,255 @@ async fn instance(prefix: &str) -> Running {
     assert!(cluster.is_some());
     let registry = ModelRegistry::from_config(&config).await.unwrap();
     let models = config.effective_models();
-    let state = AppState::new(ServerConfig::default(), registry).with_cache(
-        &config.cache,
-        &models,
-        cluster.as_ref(),
-    );
+    let state = AppState::new(ServerConfig::default(), registry)
+        .with_cluster(cluster.as_ref())
+        .with_cache(&config.cache, &models, cluster.as_ref());
     spawn(state).await
+}
+
+/// The words the slow model says, 20 a second.
+const WORDS: usize = 40;
+
+/// An instance of the service `prefix` names, with a model `slow` that says [`WORDS`]
+/// words at 20 a second.
+async fn member(prefix: &str) -> Running {
+    let text: Vec<String> = (0..WORDS).map(|n| format!("w{n} ")).collect();
+    let config = Config::from_toml(&format!(
+        r#"
+        [cluster]
+        redis_url = "{}"
+        key_prefix = "{prefix}"
+        [[models]]
+        name = "slow"
+        provider = "scripted"
+        script = {{ text = "{}", tokens_per_second = 20.0 }}
+        "#,
+        redis_url(),
+        text.concat()
+    ))
+    .unwrap();
+    let cluster = Cluster::connect(&config.cluster).await.unwrap();
+    let registry = ModelRegistry::from_config(&config).await.unwrap();
+    let state = AppState::new(ServerConfig::default(), registry).with_cluster(cluster.as_ref());
+    spawn(state).await
+}
+
+/// Starts a resumable stream of the slow model on `url`.
+async fn start_stream(url: &str) -> reqwest::Response {
+    let response = http()
+        .post(format!("{url}/v1/chat/completions"))
+        .header("x-rill-resumable", "1")
+        .json(&json!({"model": "slow", "stream": true,
+                      "stream_options": {"include_usage": true},
+                      "messages": [{"role": "user", "content": "talk"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response
+}
+
+/// The stream's frames after frame `after`, from `url`.
+async fn resume(url: &str, id: &str, after: Option<&str>) -> Vec<Frame> {
+    let mut request = http().get(format!("{url}/v1/streams/{id}"));
+    if let Some(after) = after {
+        request = request.header("last-event-id", after);
+    }
+    let response = request.send().await.unwrap();
+    assert_eq!(response.status(), 200, "{id} on {url}");
+    all_frames(response).await
+}
+
+fn text_of(frames: &[Frame]) -> String {
+    frames
+        .iter()
+        .filter(|f| f.data != "[DONE]")
+        .filter_map(|f| {
+            json(&f.data)["choices"][0]["delta"]["content"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_stream_resumes_exactly_on_another_instance() {
+    let _shared = REDIS.read().await;
+    let prefix = new_prefix();
+    let (a, b) = (member(&prefix).await, member(&prefix).await);
+    let first = frames_until(start_stream(&a.url).await, |frames| frames.len() >= 6).await;
+    let id = json(&first[0].data)["id"].as_str().unwrap().to_owned();
+    let last = first.last().unwrap().id.clone();
+    // The client went away after six frames, and came back through another instance.
+    let rest = resume(&b.url, &id, Some(&last)).await;
+    assert_eq!(rest.last().unwrap().data, "[DONE]");
+    let whole: Vec<Frame> = first.iter().chain(&rest).cloned().collect();
+    let expected: String = (0..WORDS).map(|n| format!("w{n} ")).collect();
+    assert_eq!(text_of(&whole), expected);
+    // Frame for frame what the instance that generated it replays, and what the other
+    // replays from the start.
+    assert_eq!(whole, resume(&a.url, &id, None).await);
+    assert_eq!(whole, resume(&b.url, &id, None).await);
+    let numbers: Vec<u64> = whole.iter().map(|f| f.id.parse().unwrap()).collect();
+    assert_eq!(numbers, (0..whole.len() as u64).collect::<Vec<_>>());
+    // A third instance of another service knows nothing of it.
+    let other = member(&new_prefix()).await;
+    let response = http()
+        .get(format!("{}/v1/streams/{id}", other.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+}
+
+#[tokio::test]
+async fn a_reader_on_another_instance_follows_live_and_keeps_the_generation_going() {
+    let _shared = REDIS.read().await;
+    let prefix = new_prefix();
+    let (a, b) = (member(&prefix).await, member(&prefix).await);
+    let first = frames_until(start_stream(&a.url).await, |frames| frames.len() >= 3).await;
+    let id = json(&first[0].data)["id"].as_str().unwrap().to_owned();
+    // The stream is not resumable for its own client: only the reader elsewhere keeps it.
+    let live = http()
+        .get(format!("{}/v1/streams/{id}", b.url))
+        .send()
+        .await
+        .unwrap();
+    let frames = all_frames(live).await;
+    let expected: String = (0..WORDS).map(|n| format!("w{n} ")).collect();
+    assert_eq!(text_of(&frames), expected);
+    assert_eq!(frames.last().unwrap().data, "[DONE]");
+}
+
+#[tokio::test]
+async fn a_cancel_sent_to_another_instance_stops_the_generation() {
+    let _shared = REDIS.read().await;
+    let prefix = new_prefix();
+    let (a, b) = (member(&prefix).await, member(&prefix).await);
+    let mut body = start_stream(&a.url).await.bytes_stream();
+    let mut decoder = rill_sse::Decoder::new();
+    let mut frames = Vec::new();
+    while frames.len() < 3 {
+        let chunk = body.next().await.unwrap().unwrap();
+        frames.extend(decoder.feed(&chunk).unwrap());
+    }
+    let id = json(&frames[0].data)["id"].as_str().unwrap().to_owned();
+    let sent = tokio::time::Instant::now();
+    let cancel = |url: String| {
+        let url = format!("{url}/v1/streams/{id}/cancel");
+        async move {
+            let response = http().post(url).send().await.unwrap();
+            assert_eq!(response.status(), 200);
+            response.json::<Value>().await.unwrap()["status"].clone()
+        }
+    };
+    assert_eq!(cancel(b.url.clone()).await, "cancelled");
+    // The generation's own client sees it end with the cancel, at once.
+    let mut rest = Vec::new();
+    while let Some(chunk) = tokio::time::timeout(Duration::from_secs(5), body.next())
+        .await
+        .expect("the stream went on")
+    {
+        rest.extend(decoder.feed(&chunk.unwrap()).unwrap());
+    }
+    let took = sent.elapsed();
+    let error = rest
+        .iter()
+        .find(|f| f.data.contains("\"error\""))
+        .expect("a cancel error");
+    assert_eq!(
+        json(&error.data)["error"]["type"],
+        "cancelled",
+        "{}",
+        error.data
+    );
+    assert!(took < Duration::from_secs(1), "the cancel took {took:?}");
+    assert!(rest.len() < WORDS, "{} frames after the cancel", rest.len());
+    assert_eq!(cancel(b.url.clone()).await, "done");
+    assert_eq!(cancel(a.url.clone()).await, "done");
+}
+
+/// Redis stopped until this is dropped (even by a failing test).
+struct RedisStopped;
+
+impl RedisStopped {
+    fn now() -> Self {
+        control("RILL_TEST_REDIS_CTL", "stop");
+        Self
+    }
+}
+
+impl Drop for RedisStopped {
+    fn drop(&mut self) {
+        control("RILL_TEST_REDIS_CTL", "start");
+    }
+}
+
+#[tokio::test]
+async fn a_lost_redis_refuses_new_generations_keeps_running_streams_and_comes_back() {
+    let _alone = REDIS.write().await;
+    let a = member(&new_prefix()).await;
+    let cached = instance(&new_prefix()).await;
+    ask(&cached.url, "/v1/chat/completions", &chat()).await;
+    until_hit(
+        &cached.url,
+        "/v1/chat/completions",
+        &chat(),
+        Duration::from_secs(5),
+    )
+    .await
+    .expect("stored");
+    let running = start_stream(&a.url).await;
+    let stopped = RedisStopped::now();
+    let ask = || async {
+        http()
+            .post(format!("{}/v1/messages", a.url))
+            .json(&json!({"model": "slow", "max_tokens": 10,
+                          "messages": [{"role": "user", "content": "hi"}]}))
+            .send()
+            .await
+            .unwrap()
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let refused = loop {
+        let response = ask().await;
+        if response.status() == 503 {
+            break response;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "never refused");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["type"], "error", "{body}");
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("Redis"),
+        "{body}"
+    );
+    // The stream that was running goes on to its end for its own reader.
+    let frames = all_frames(running).await;
+    let expected: String = (0..WORDS).map(|n| format!("w{n} ")).collect();
+    assert_eq!(text_of(&frames), expected);
+    drop(stopped);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while ask().await.status() != 200 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never accepted again"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Redis came back empty: the cache stores the answer again.
+    let hit = until_hit(
+        &cached.url,
+        "/v1/chat/completions",
+        &chat(),
+        Duration::from_secs(10),
+    )
+    .await;
+    assert_eq!(
+        hit.expect("no hit after Redis came back")["choices"][0]["message"]["content"],
+        "Four, of course."
+    );
 }
 
 fn new_prefix() -> String {
@@ -84,9 +329,15 @@ fn messages() -> Value {
 async fn until_hit(url: &str, path: &str, body: &Value, limit: Duration) -> Option<Value> {
     let deadline = tokio::time::Instant::now() + limit;
     while tokio::time::Instant::now() < deadline {
-        let (cache, body) = ask(url, path, body).await;
-        if cache == "hit" {
-            return Some(body);
+        let response = http()
+            .post(format!("{url}{path}"))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        // (Refused while the instance waits for Redis to come back.)
+        if response.status() == 200 && response.headers()["x-rill-cache"] == "hit" {
+            return Some(response.json().await.unwrap());
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -142,37 +393,5 @@ async fn an_unreachable_redis_stops_the_start_with_a_hint() {
             .await
             .unwrap()
             .is_none()
-    );
-}
-
-#[tokio::test]
-async fn a_redis_restart_costs_hits_not_answers() {
-    let _alone = REDIS.write().await;
-    let server = instance(&new_prefix()).await;
-    let url = &server.url;
-    ask(url, "/v1/chat/completions", &chat()).await;
-    until_hit(url, "/v1/chat/completions", &chat(), Duration::from_secs(5))
-        .await
-        .expect("stored");
-    control("RILL_TEST_REDIS_CTL", "stop");
-    for _ in 0..3 {
-        let (cache, body) = ask(url, "/v1/chat/completions", &chat()).await;
-        assert_eq!(cache, "miss");
-        assert_eq!(body["choices"][0]["message"]["content"], "Four, of course.");
-    }
-    let text = metrics(url).await;
-    assert!(metric(&text, "rill_cache_store_failures_total") >= 3.0);
-    control("RILL_TEST_REDIS_CTL", "start");
-    // Redis came back empty: once rill has reconnected, an answer is stored again.
-    let hit = until_hit(
-        url,
-        "/v1/chat/completions",
-        &chat(),
-        Duration::from_secs(10),
-    )
-    .await;
-    assert_eq!(
-        hit.expect("no hit after Redis came back")["choices"][0]["message"]["content"],
-        "Four, of course."
     );
 }

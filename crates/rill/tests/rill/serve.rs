@@ -315,3 +315,114 @@ fn the_ledger_is_kept_with_no_setup_and_rill_usage_reads_it() {
     drop(server);
     let _ = std::fs::remove_dir_all(&data_dir);
 }
+
+/// Two `rill serve` processes sharing one Redis (started by `scripts/test`), each with a
+/// model `slow` that says 60 words at 10 a second.
+fn pair(lease_secs: u64) -> (Server, Server) {
+    let url = std::env::var("RILL_TEST_REDIS_URL")
+        .expect("RILL_TEST_REDIS_URL: run ./scripts/test, which starts redis-server");
+    let words: String = (0..60).map(|n| format!("w{n} ")).collect();
+    let config = format!(
+        "[cluster]\nredis_url = \"{url}\"\nkey_prefix = \"rill-test-{}\"\nlease_secs = {lease_secs}\n\
+         [[models]]\nname = \"slow\"\nprovider = \"scripted\"\n\
+         script = {{ text = \"{words}\", tokens_per_second = 10.0 }}\n",
+        fastrand_suffix()
+    );
+    (Server::start(&config, &[]), Server::start(&config, &[]))
+}
+
+/// Reads SSE frames (last event id, data) from `socket` into `frames` until `enough`
+/// says so or the body ends.
+fn read_frames(
+    reader: &mut BufReader<TcpStream>,
+    frames: &mut Vec<(String, String)>,
+    mut enough: impl FnMut(&[(String, String)]) -> bool,
+) {
+    let (mut id, mut data) = (String::new(), String::new());
+    let mut line = String::new();
+    while !enough(frames) {
+        line.clear();
+        match reader.read_line(&mut line) {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        // Chunked transfer: the size lines are not SSE lines, and no SSE line of these
+        // streams is made of hex digits alone.
+        let text = line.trim_end_matches(['\r', '\n']);
+        if let Some(value) = text.strip_prefix("id: ") {
+            id = value.to_owned();
+        } else if let Some(value) = text.strip_prefix("data: ") {
+            data = value.to_owned();
+        } else if text.is_empty() && !data.is_empty() {
+            frames.push((id.clone(), std::mem::take(&mut data)));
+        }
+    }
+}
+
+/// Sends `head` and `body` on a new connection; returns the reader past the headers.
+fn request(addr: SocketAddr, head: &str, body: &str) -> BufReader<TcpStream> {
+    let mut socket = TcpStream::connect(addr).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    write!(
+        socket,
+        "{head}\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut reader = BufReader::new(socket);
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    assert!(line.starts_with("HTTP/1.1 200"), "{line}");
+    while line != "\r\n" {
+        line.clear();
+        reader.read_line(&mut line).unwrap();
+    }
+    reader
+}
+
+#[test]
+fn readers_elsewhere_of_a_killed_instance_get_every_logged_frame_then_an_error_within_the_lease() {
+    let lease = 2;
+    let (mut owner, other) = pair(lease);
+    let body = r#"{"model":"slow","stream":true,"messages":[{"role":"user","content":"talk"}]}"#;
+    let mut client = request(owner.addr, "POST /v1/chat/completions HTTP/1.1", body);
+    let mut seen = Vec::new();
+    read_frames(&mut client, &mut seen, |frames| frames.len() >= 5);
+    let id = serde_json::from_str::<serde_json::Value>(&seen[0].1).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // A reader on the other instance follows the stream live.
+    let mut follower = request(other.addr, &format!("GET /v1/streams/{id} HTTP/1.1"), "");
+    let mut followed = Vec::new();
+    read_frames(&mut follower, &mut followed, |frames| frames.len() >= 8);
+    // Everything the owner's client had by then was logged.
+    read_frames(&mut client, &mut seen, |frames| frames.len() >= 10);
+    std::thread::sleep(Duration::from_millis(100));
+    owner.child.kill().unwrap(); // SIGKILL: no goodbye.
+    let killed = Instant::now();
+    owner.child.wait().unwrap();
+    read_frames(&mut follower, &mut followed, |frames| {
+        frames
+            .last()
+            .is_some_and(|(_, data)| data.contains("\"error\""))
+    });
+    let took = killed.elapsed();
+    let (last, before) = followed.split_last().expect("frames");
+    assert!(last.1.contains("stopped"), "{}", last.1);
+    assert!(
+        took <= Duration::from_secs(lease) + Duration::from_millis(500),
+        "the error came {took:?} after the kill"
+    );
+    // Every frame the owner sent before it died, in order, with the same numbers.
+    assert!(
+        before.len() >= seen.len(),
+        "{} < {}",
+        before.len(),
+        seen.len()
+    );
+    assert_eq!(&before[..seen.len()], &seen[..]);
+    assert!(followed.iter().all(|(_, data)| data != "[DONE]"));
+}
