@@ -8,7 +8,7 @@ use rill_ledger::{Ledger, Options, Target};
 
 use crate::access::Access;
 use crate::cache::ResponseCache;
-use crate::cluster::{Cluster, SharedSessions};
+use crate::cluster::{Cluster, SharedLimits, SharedSessions};
 use crate::config::ServerConfig;
 use crate::config::{CacheConfig, ModelConfig};
 use crate::config::{KeyConfig, KeyError, LedgerConfig};
@@ -123,8 +123,9 @@ impl AppState {
         self
     }
 
-    /// With every stream's log shared through `cluster`'s Redis, if there is one (after
-    /// [`AppState::with_sessions`], before any request; within a tokio runtime).
+    /// With every stream's log and the keys' limits shared through `cluster`'s Redis, if
+    /// there is one (after [`AppState::with_sessions`] and [`AppState::with_keys`], before
+    /// any request; within a tokio runtime).
     #[must_use]
     pub fn with_cluster(mut self, cluster: Option<&Cluster>) -> Self {
         let Some(cluster) = cluster else {
@@ -138,6 +139,7 @@ impl AppState {
         let hub = Arc::new(Hub::new(config, Arc::new(store), abort).sharing(shared));
         hub.launch();
         self.sessions = hub;
+        self.access.share(SharedLimits::new(cluster.clone()));
         self
     }
 

@@ -33,9 +33,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let models = config.effective_models();
     let state = AppState::new(config.server, registry)
         .with_sessions(config.sessions)
+        .with_keys(config.keys)?
         .with_cluster(cluster.as_ref())
         .with_cache(&config.cache, &models, cluster.as_ref())
-        .with_keys(config.keys)?
         .with_ledger_config(&config.ledger)?
         .with_telemetry(rill_server::Telemetry::new(&config.telemetry)?);
     state.load_budgets().await;

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use tokio::time::Instant;
 
 use super::Key;
+use crate::cluster::{SharedLimits, Ticket};
 use crate::metrics::Metrics;
 
 /// `server.max_concurrent_generations`: how many run now, and how many may.
@@ -53,6 +54,9 @@ pub struct Admission {
     _slot: Slot,
     key: Option<Arc<Key>>,
     charger: Charger,
+    /// Its place among the key's generations on every instance, when they are counted
+    /// together.
+    _ticket: Option<Ticket>,
 }
 
 /// Charges a generation's tokens to its key's tokens per minute, as they become known.
@@ -64,6 +68,8 @@ pub struct Charger {
     charged: u64,
     /// US dollars of this generation added to the key's spend so far, likewise.
     spent: f64,
+    /// Where the key's counts on every instance are kept, and its budget period.
+    shared: Option<(Arc<SharedLimits>, (i64, i64))>,
 }
 
 impl Admission {
@@ -73,12 +79,21 @@ impl Admission {
             metrics,
             charged: 0,
             spent: 0.0,
+            shared: None,
         };
         Self {
             _slot: slot,
             key,
             charger,
+            _ticket: None,
         }
+    }
+
+    /// Counts the generation on every instance too: it holds `ticket`, and its tokens
+    /// and spend (in the budget `period`) go to `limits`.
+    pub(super) fn share(&mut self, ticket: Ticket, limits: Arc<SharedLimits>, period: (i64, i64)) {
+        self._ticket = Some(ticket);
+        self.charger.shared = Some((limits, period));
     }
 
     /// The name of the key that asked (the only one that may resume or cancel its
@@ -99,6 +114,7 @@ impl Admission {
             metrics: self.charger.metrics.clone(),
             charged: self.charger.charged,
             spent: self.charger.spent,
+            shared: self.charger.shared.clone(),
         }
     }
 }
@@ -116,6 +132,9 @@ impl Charger {
             return;
         }
         key.ledger().tokens.charge(Instant::now(), tokens);
+        if let Some((shared, _)) = &self.shared {
+            shared.charge(&key.config.name, tokens);
+        }
         self.metrics.key_tokens(&key.config.name, tokens);
         if estimated {
             self.metrics.key_estimated_tokens(&key.config.name, tokens);
@@ -133,6 +152,9 @@ impl Charger {
         if usd > 0.0 {
             self.spent = total_usd;
             key.spend(usd);
+            if let Some((shared, period)) = &self.shared {
+                shared.spend(&key.config.name, *period, usd, false);
+            }
         }
     }
 }

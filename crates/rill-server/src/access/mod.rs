@@ -19,7 +19,7 @@ pub mod site;
 mod window;
 
 use std::num::NonZeroU32;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
 use axum::http::{HeaderMap, header};
@@ -27,6 +27,7 @@ use rill_core::{Error, ErrorKind, Provider};
 use subtle::{ConditionallySelectable, ConstantTimeEq};
 use tokio::time::Instant;
 
+use crate::cluster::{Limits, Refusal, SharedLimits};
 use crate::config::{KeyConfig, KeyError, hash_key};
 pub use admission::Admission;
 
@@ -41,6 +42,8 @@ pub struct Access {
     keys: Vec<Arc<Key>>,
     generations: Arc<admission::Cap>,
     metrics: Metrics,
+    /// The keys' counts across every instance (`[cluster] redis_url`).
+    shared: OnceLock<Arc<SharedLimits>>,
 }
 
 /// A configured key and what it is using.
@@ -201,7 +204,14 @@ impl Access {
             keys: Vec::new(),
             generations: Arc::new(admission::Cap::new(max_concurrent_generations)),
             metrics,
+            shared: OnceLock::new(),
         }
+    }
+
+    /// Holds the keys' limits across every instance sharing `limits` (before any
+    /// request).
+    pub fn share(&self, limits: Arc<SharedLimits>) {
+        let _ = self.shared.set(limits);
     }
 
     /// Whether keys are configured, so that every request needs one.
@@ -293,31 +303,98 @@ impl Access {
         ))
     }
 
+    /// Admits one generation for `caller` as [`Access::admit`] does, its key's limits
+    /// counted across every instance when they are shared (first there: the counts of
+    /// this instance never pass the shared ones). A Redis that cannot count refuses (503).
+    pub async fn admit_everywhere(&self, caller: &Caller) -> Result<Admission, Error> {
+        let (Some(shared), Some(key)) = (self.shared.get(), &caller.0) else {
+            return self.admit(caller);
+        };
+        let config = &key.config;
+        let limits = Limits {
+            max_concurrent: config.max_concurrent.map_or(0, NonZeroU32::get),
+            requests_per_minute: config.requests_per_minute.map_or(0, NonZeroU32::get),
+            tokens_per_minute: config.tokens_per_minute.map_or(0, |n| n.get()),
+            budget_usd: config.budget_usd.unwrap_or(0.0),
+            period: config.budget_period.bounds(rill_ledger::now_ms()),
+        };
+        if limits.max_concurrent == 0
+            && limits.requests_per_minute == 0
+            && limits.tokens_per_minute == 0
+            && limits.budget_usd <= 0.0
+        {
+            return self.admit(caller);
+        }
+        let (limit, what, wait) = match shared.admit(&config.name, limits).await {
+            Ok(Ok(ticket)) => {
+                let mut admission = self.admit(caller)?;
+                admission.share(ticket, Arc::clone(shared), limits.period);
+                return Ok(admission);
+            }
+            Ok(Err((refusal, wait))) => match refusal {
+                Refusal::Concurrency => (
+                    Limit::Concurrency,
+                    format!("{} concurrent generations", limits.max_concurrent),
+                    wait,
+                ),
+                Refusal::Requests => (
+                    Limit::Requests,
+                    format!("{} requests per minute", limits.requests_per_minute),
+                    wait,
+                ),
+                Refusal::Tokens => (
+                    Limit::Tokens,
+                    format!("{} tokens per minute", limits.tokens_per_minute),
+                    wait,
+                ),
+                Refusal::Budget => return Err(self.budget_spent(config, None)),
+            },
+            Err(error) => {
+                tracing::warn!(%error, key = %config.name, "cannot count the key's limits in Redis");
+                return Err(Error::new(
+                    ErrorKind::Overloaded,
+                    "this server cannot reach its shared state store (Redis) to count this key's limits; retry shortly",
+                ));
+            }
+        };
+        Err(self.refused(&config.name, &[(limit, what, wait)]))
+    }
+
     /// The 429 for a key that spent its budget for this period, which names the budget and
     /// when the period starts over.
     fn over_budget(&self, config: &KeyConfig, ledger: &mut Ledger) -> Option<Error> {
         let budget = config.budget_usd?;
         let now = rill_ledger::now_ms();
-        let (start, next) = config.budget_period.bounds(now);
+        let (start, _) = config.budget_period.bounds(now);
         ledger.spend.roll(start);
         if ledger.spend.usd < budget {
             return None;
         }
+        Some(self.budget_spent(config, Some(ledger.spend.usd)))
+    }
+
+    /// The 429 for a key that spent its budget (`spent` of it here, or counted across
+    /// every instance).
+    fn budget_spent(&self, config: &KeyConfig, spent: Option<f64>) -> Error {
+        let budget = config.budget_usd.unwrap_or_default();
+        let now = rill_ledger::now_ms();
+        let (_, next) = config.budget_period.bounds(now);
         self.metrics
             .key_limited(&config.name, Limit::Budget.as_str());
         tracing::info!(key = %config.name, "request refused: the key's budget is spent");
         let wait = Duration::from_millis(u64::try_from(next - now).unwrap_or(0));
+        let spent = match spent {
+            Some(usd) => format!("${usd:.4} of its ${budget} budget"),
+            None => format!("its ${budget} budget (on every instance together)"),
+        };
         let message = format!(
-            "this key has spent ${:.4} of its ${budget} budget for this {}; it starts over at {}",
-            ledger.spend.usd,
+            "this key has spent {spent} for this {}; it starts over at {}",
             config.budget_period.name(),
             rill_ledger::format_time(next)
         );
-        Some(
-            Error::new(ErrorKind::RateLimited, message)
-                .with_code("budget_exceeded")
-                .with_retry_after(wait),
-        )
+        Error::new(ErrorKind::RateLimited, message)
+            .with_code("budget_exceeded")
+            .with_retry_after(wait)
     }
 
     /// Reads what each key with a budget spent in its current period from the ledger, so a
@@ -335,6 +412,10 @@ impl Access {
             match reader.usage(&filter, rill_ledger::GroupBy::Key).await {
                 Ok(groups) => {
                     let usd = groups.iter().map(|group| group.cost_usd).sum::<f64>();
+                    if let Some(shared) = self.shared.get() {
+                        let period = key.config.budget_period.bounds(rill_ledger::now_ms());
+                        shared.spend(&key.config.name, period, usd, true);
+                    }
                     let mut ledger = key.ledger();
                     ledger.spend.roll(start);
                     ledger.spend.usd += usd;

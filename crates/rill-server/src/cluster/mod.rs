@@ -3,10 +3,11 @@
 //!
 //! The instances share the session logs ([`SharedSessions`]: a stream resumes and
 //! cancels on any instance, and an instance that dies ends its streams with an error
-//! rather than a hang) and the response cache's stored answers ([`RedisCache`]
-//! (crate::cache::RedisCache)).
+//! rather than a hang), the per-key limits ([`SharedLimits`]) and the response cache's
+//! stored answers ([`RedisCache`](crate::cache::RedisCache)).
 
 mod codec;
+mod limits;
 mod sessions;
 
 use std::time::Duration;
@@ -14,6 +15,7 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 pub use codec::{decode_events, encode_events};
+pub use limits::{Limits, Refusal, SharedLimits, Ticket};
 pub use sessions::{SharedSessions, Verdict};
 
 use crate::config::{ClusterConfig, redacted};
@@ -105,6 +107,11 @@ impl Cluster {
     pub fn key(&self, kind: &str, id: &str) -> String {
         format!("{}:{kind}:{id}", self.prefix)
     }
+}
+
+/// Whole milliseconds, as Redis takes them.
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 #[derive(Debug, thiserror::Error)]

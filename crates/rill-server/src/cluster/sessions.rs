@@ -43,7 +43,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::{Cluster, decode_events, encode_events};
+use super::{Cluster, decode_events, encode_events, millis};
 use crate::session::{
     EncoderFactory, Found, Meta, SessionLog, Status, detached, encoder_factory, lock,
 };
@@ -771,8 +771,4 @@ fn rebuild(name: &str, answer: Answer, body: &[u8]) -> Option<Parts> {
         _ if name == VercelUi::DIALECT.name => parts::<VercelUi>(answer, body),
         _ => None,
     }
-}
-
-fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }

@@ -6,9 +6,14 @@
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use rill_server::{AppState, Cluster, ClusterConfig, Config, ModelRegistry, ServerConfig};
+use std::num::NonZeroU32;
+
+use rill_server::{
+    AppState, Cluster, ClusterConfig, Config, KeyConfig, ModelRegistry, ServerConfig,
+};
 use serde_json::{Value, json};
 
+use crate::keys::{OTHER, WEB, key};
 use crate::support::*;
 
 /// Tests hold this to read; the one that restarts Redis, to write.
@@ -52,6 +57,11 @@ const WORDS: usize = 40;
 /// An instance of the service `prefix` names, with a model `slow` that says [`WORDS`]
 /// words at 20 a second.
 async fn member(prefix: &str) -> Running {
+    member_with_keys(prefix, Vec::new()).await
+}
+
+/// A [`member`] with these keys.
+async fn member_with_keys(prefix: &str, keys: Vec<KeyConfig>) -> Running {
     let text: Vec<String> = (0..WORDS).map(|n| format!("w{n} ")).collect();
     let config = Config::from_toml(&format!(
         r#"
@@ -69,7 +79,10 @@ async fn member(prefix: &str) -> Running {
     .unwrap();
     let cluster = Cluster::connect(&config.cluster).await.unwrap();
     let registry = ModelRegistry::from_config(&config).await.unwrap();
-    let state = AppState::new(ServerConfig::default(), registry).with_cluster(cluster.as_ref());
+    let state = AppState::new(ServerConfig::default(), registry)
+        .with_keys(keys)
+        .unwrap()
+        .with_cluster(cluster.as_ref());
     spawn(state).await
 }
 
@@ -394,4 +407,81 @@ async fn an_unreachable_redis_stops_the_start_with_a_hint() {
             .unwrap()
             .is_none()
     );
+}
+
+/// Starts a stream of the slow model on `url` with `secret`; its status, and the response
+/// (kept open: the generation runs while it is).
+async fn start_keyed(url: &str, secret: &str) -> reqwest::Response {
+    http()
+        .post(format!("{url}/v1/chat/completions"))
+        .bearer_auth(secret)
+        .json(&json!({"model": "slow", "stream": true,
+                      "messages": [{"role": "user", "content": "talk"}]}))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn three_instances_with_max_concurrent_two_admit_exactly_two() {
+    let _shared = REDIS.read().await;
+    let prefix = new_prefix();
+    let keys = || {
+        vec![
+            KeyConfig {
+                max_concurrent: NonZeroU32::new(2),
+                ..key("web", WEB)
+            },
+            KeyConfig {
+                requests_per_minute: NonZeroU32::new(4),
+                ..key("other", OTHER)
+            },
+        ]
+    };
+    let members = [
+        member_with_keys(&prefix, keys()).await,
+        member_with_keys(&prefix, keys()).await,
+        member_with_keys(&prefix, keys()).await,
+    ];
+    let mut running = Vec::new();
+    let mut refused = 0;
+    for round in 0..2 {
+        for member in &members {
+            let response = start_keyed(&member.url, WEB).await;
+            match response.status().as_u16() {
+                200 => running.push(response),
+                429 => {
+                    let body: Value = response.json().await.unwrap();
+                    let message = body["error"]["message"].as_str().unwrap();
+                    assert!(message.contains("2 concurrent"), "{body}");
+                    refused += 1;
+                }
+                status => panic!("round {round}: {status}"),
+            }
+        }
+    }
+    assert_eq!((running.len(), refused), (2, 4));
+    // One generation ends (its client leaves): a place frees up, on whichever instance.
+    running.pop();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let response = start_keyed(&members[2].url, WEB).await;
+        if response.status() == 200 {
+            running.push(response);
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never admitted again"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(start_keyed(&members[0].url, WEB).await.status(), 429);
+    // Requests per minute count on every instance together: 4 of 9.
+    let mut admitted = 0;
+    for member in members.iter().cycle().take(9) {
+        let response = start_keyed(&member.url, OTHER).await;
+        admitted += usize::from(response.status() == 200);
+    }
+    assert_eq!(admitted, 4);
 }
