@@ -5,4 +5,6 @@
 #[cfg(test)]
 mod key;
 #[cfg(test)]
+mod nginx;
+#[cfg(test)]
 mod serve;

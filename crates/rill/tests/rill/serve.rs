@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// A running `rill serve`, killed when dropped.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    addr: SocketAddr,
+    pub(crate) addr: SocketAddr,
     stderr: Arc<Mutex<String>>,
 }
 
@@ -316,16 +316,22 @@ fn the_ledger_is_kept_with_no_setup_and_rill_usage_reads_it() {
     let _ = std::fs::remove_dir_all(&data_dir);
 }
 
+/// What the model `quick` says, 20 words a second.
+pub(crate) const QUICK: &str =
+    "q0 q1 q2 q3 q4 q5 q6 q7 q8 q9 q10 q11 q12 q13 q14 q15 q16 q17 q18 q19 ";
+
 /// Two `rill serve` processes sharing one Redis (started by `scripts/test`), each with a
-/// model `slow` that says 60 words at 10 a second.
-fn pair(lease_secs: u64) -> (Server, Server) {
+/// model `slow` that says 60 words at 10 a second, and [`QUICK`].
+pub(crate) fn pair(lease_secs: u64) -> (Server, Server) {
     let url = std::env::var("RILL_TEST_REDIS_URL")
         .expect("RILL_TEST_REDIS_URL: run ./scripts/test, which starts redis-server");
     let words: String = (0..60).map(|n| format!("w{n} ")).collect();
     let config = format!(
         "[cluster]\nredis_url = \"{url}\"\nkey_prefix = \"rill-test-{}\"\nlease_secs = {lease_secs}\n\
          [[models]]\nname = \"slow\"\nprovider = \"scripted\"\n\
-         script = {{ text = \"{words}\", tokens_per_second = 10.0 }}\n",
+         script = {{ text = \"{words}\", tokens_per_second = 10.0 }}\n\
+         [[models]]\nname = \"quick\"\nprovider = \"scripted\"\n\
+         script = {{ text = \"{QUICK}\", tokens_per_second = 20.0 }}\n",
         fastrand_suffix()
     );
     (Server::start(&config, &[]), Server::start(&config, &[]))
