@@ -159,15 +159,43 @@ async fn a_reader_on_another_instance_follows_live_and_keeps_the_generation_goin
     let _shared = REDIS.read().await;
     let prefix = new_prefix();
     let (a, b) = (member(&prefix).await, member(&prefix).await);
-    let first = frames_until(start_stream(&a.url).await, |frames| frames.len() >= 3).await;
+    // Not resumable: without the reader elsewhere, its client leaving would stop it.
+    let own = http()
+        .post(format!("{}/v1/chat/completions", a.url))
+        .json(&json!({"model": "slow", "stream": true,
+                      "messages": [{"role": "user", "content": "talk"}]}))
+        .send()
+        .await
+        .unwrap();
+    let mut body = own.bytes_stream();
+    let mut decoder = rill_sse::Decoder::new();
+    let mut first = Vec::new();
+    while first.len() < 3 {
+        first.extend(decoder.feed(&body.next().await.unwrap().unwrap()).unwrap());
+    }
     let id = json(&first[0].data)["id"].as_str().unwrap().to_owned();
-    // The stream is not resumable for its own client: only the reader elsewhere keeps it.
     let live = http()
         .get(format!("{}/v1/streams/{id}", b.url))
         .send()
         .await
         .unwrap();
-    let frames = all_frames(live).await;
+    let (seen_tx, seen_rx) = tokio::sync::oneshot::channel();
+    let reader = tokio::spawn(async move {
+        let mut seen = Some(seen_tx);
+        frames_until(live, move |frames| {
+            if frames.len() > 3
+                && let Some(seen) = seen.take()
+            {
+                let _ = seen.send(());
+            }
+            false
+        })
+        .await
+    });
+    seen_rx.await.unwrap();
+    // The generation's own client leaves; the reader elsewhere still reads it.
+    drop(body);
+    let frames = reader.await.unwrap();
     let expected: String = (0..WORDS).map(|n| format!("w{n} ")).collect();
     assert_eq!(text_of(&frames), expected);
     assert_eq!(frames.last().unwrap().data, "[DONE]");
