@@ -17,6 +17,8 @@ use crate::serve::{QUICK, pair};
 struct Nginx {
     child: Child,
     url: String,
+    /// Its config, pid file and temporary directories.
+    prefix: PathBuf,
 }
 
 impl Nginx {
@@ -73,6 +75,7 @@ impl Nginx {
         Self {
             child,
             url: format!("http://127.0.0.1:{port}"),
+            prefix,
         }
     }
 }
@@ -81,6 +84,7 @@ impl Drop for Nginx {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.prefix);
     }
 }
 
