@@ -54,6 +54,11 @@ async fn instance(prefix: &str) -> Running {
 /// The words the slow model says, 20 a second.
 const WORDS: usize = 40;
 
+/// What the slow model says: `w0 w1 ...`, [`WORDS`] words.
+fn spoken() -> String {
+    (0..WORDS).map(|n| format!("w{n} ")).collect()
+}
+
 /// An instance of the service `prefix` names, with a model `slow` that says [`WORDS`]
 /// words at 20 a second.
 async fn member(prefix: &str) -> Running {
@@ -62,7 +67,7 @@ async fn member(prefix: &str) -> Running {
 
 /// A [`member`] with these keys.
 async fn member_with_keys(prefix: &str, keys: Vec<KeyConfig>) -> Running {
-    let text: Vec<String> = (0..WORDS).map(|n| format!("w{n} ")).collect();
+    let text = spoken();
     let config = Config::from_toml(&format!(
         r#"
         [cluster]
@@ -74,7 +79,7 @@ async fn member_with_keys(prefix: &str, keys: Vec<KeyConfig>) -> Running {
         script = {{ text = "{}", tokens_per_second = 20.0 }}
         "#,
         redis_url(),
-        text.concat()
+        text
     ))
     .unwrap();
     let cluster = Cluster::connect(&config.cluster).await.unwrap();
@@ -136,7 +141,7 @@ async fn a_stream_resumes_exactly_on_another_instance() {
     let rest = resume(&b.url, &id, Some(&last)).await;
     assert_eq!(rest.last().unwrap().data, "[DONE]");
     let whole: Vec<Frame> = first.iter().chain(&rest).cloned().collect();
-    let expected: String = (0..WORDS).map(|n| format!("w{n} ")).collect();
+    let expected = spoken();
     assert_eq!(text_of(&whole), expected);
     // Frame for frame what the instance that generated it replays, and what the other
     // replays from the start.
@@ -196,7 +201,7 @@ async fn a_reader_on_another_instance_follows_live_and_keeps_the_generation_goin
     // The generation's own client leaves; the reader elsewhere still reads it.
     drop(body);
     let frames = reader.await.unwrap();
-    let expected: String = (0..WORDS).map(|n| format!("w{n} ")).collect();
+    let expected = spoken();
     assert_eq!(text_of(&frames), expected);
     assert_eq!(frames.last().unwrap().data, "[DONE]");
 }
@@ -307,7 +312,7 @@ async fn a_lost_redis_refuses_new_generations_keeps_running_streams_and_comes_ba
     );
     // The stream that was running goes on to its end for its own reader.
     let frames = all_frames(running).await;
-    let expected: String = (0..WORDS).map(|n| format!("w{n} ")).collect();
+    let expected = spoken();
     assert_eq!(text_of(&frames), expected);
     drop(stopped);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
