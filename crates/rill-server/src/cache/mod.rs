@@ -13,6 +13,10 @@
 //! model's policy, its sampling, `cache-control`), then [`ResponseCache::find`]: a hit, a
 //! running identical generation to join, or a miss, which may lead a flight that later
 //! identical requests join ([`Lead::launch`]).
+//!
+//! With `[cluster] redis_url` the stored answers live in Redis, and a flight is claimed
+//! there too (`crate::cluster::Claim`): an identical request on another instance follows
+//! the flight's log from Redis rather than generating the answer a second time.
 
 mod key;
 mod recorded;
@@ -35,10 +39,10 @@ use redis_store::RedisCache;
 use store::{CacheStore, MemoryCache};
 
 use crate::account::Stopped;
-use crate::cluster::Cluster;
+use crate::cluster::{Claim, Cluster, SharedSessions};
 use crate::config::{CacheConfig, ModelCache, ModelConfig, Pacing};
 use crate::metrics::CacheStats;
-use crate::session::{Flight, Hub, Meta, lock};
+use crate::session::{Flight, Found as Session, Hub, Meta, lock};
 use recorded::{Recorder, Replay};
 
 /// The response header that says how the cache answered: `hit` (a stored answer, or an
@@ -60,7 +64,19 @@ pub struct ResponseCache {
 
 struct Slot {
     id: u64,
-    flight: watch::Receiver<Option<Flight>>,
+    flight: watch::Receiver<Option<Joinable>>,
+    /// The flight's claim in Redis, given up when it lands: the sessions that hold it,
+    /// and the flight's id.
+    claim: Option<(Arc<SharedSessions>, String)>,
+}
+
+/// A running generation identical requests read.
+#[derive(Clone)]
+enum Joinable {
+    /// Running here.
+    Here(Flight),
+    /// Running on another instance, under this id in Redis.
+    There(String),
 }
 
 /// What a request may do with the cache.
@@ -193,37 +209,97 @@ impl ResponseCache {
             self.stats.lookup("hit");
             return Found::Hit(Box::pin(Replay::new(answer, self.config.pacing)));
         }
-        let waiting = {
+        let (waiting, mut lead) = {
             let mut flights = lock(&self.flights);
             match flights.get(&ask.key) {
-                Some(slot) => Some(slot.flight.clone()),
-                None if ask.store => {
-                    let id = self.next_flight.fetch_add(1, Ordering::Relaxed);
-                    let (tx, rx) = watch::channel(None);
-                    flights.insert(ask.key, Slot { id, flight: rx });
-                    self.stats.lookup("miss");
-                    return Found::Miss(Some(Lead {
-                        cache: Arc::clone(self),
-                        key: ask.key,
-                        id,
-                        tx: Some(tx),
-                    }));
-                }
-                None => None,
+                Some(slot) => (Some(slot.flight.clone()), None),
+                None if ask.store => (None, Some(self.lead(&mut flights, ask.key))),
+                None => (None, None),
             }
         };
-        if let Some(mut waiting) = waiting {
+        let joined = match (waiting, hub.shared()) {
             // The leader's provider is starting: wait for it (or for it to fail, when
             // this request goes its own way).
-            let flight = waiting.wait_for(Option::is_some).await.ok();
-            let joined = flight.and_then(|flight| flight.as_ref()?.join(hub));
-            if let Some(stream) = joined {
-                self.stats.lookup("joined");
-                return Found::Joined(stream);
-            }
+            (Some(waiting), _) => join(waiting, hub).await,
+            // Nothing here; perhaps on another instance.
+            (None, Some(shared)) => self.join_elsewhere(ask, hub, shared, lead.as_mut()).await,
+            (None, None) => None,
+        };
+        if let Some(stream) = joined {
+            self.stats.lookup("joined");
+            return Found::Joined(stream);
         }
         self.stats.lookup("miss");
-        Found::Miss(None)
+        Found::Miss(lead)
+    }
+
+    /// A new flight under `key`, led by the request that gets the [`Lead`].
+    fn lead(self: &Arc<Self>, flights: &mut HashMap<CacheKey, Slot>, key: CacheKey) -> Lead {
+        let id = self.next_flight.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = watch::channel(None);
+        let slot = Slot {
+            id,
+            flight: rx,
+            claim: None,
+        };
+        flights.insert(key, slot);
+        let flight = std::iter::repeat_with(fastrand::alphanumeric)
+            .take(24)
+            .collect::<String>();
+        Lead {
+            cache: Arc::clone(self),
+            key,
+            id,
+            flight: format!("flight_{flight}"),
+            claimed: false,
+            tx: Some(tx),
+        }
+    }
+
+    /// The identical generation running on another instance, read from Redis; else, if
+    /// this request has a `lead`, its claim on the question. Waits while the other
+    /// instance's provider starts (its log is not in Redis yet).
+    async fn join_elsewhere(
+        &self,
+        ask: &Ask,
+        hub: &Arc<Hub>,
+        shared: &Arc<SharedSessions>,
+        mut lead: Option<&mut Lead>,
+    ) -> Option<EventStream> {
+        let key = ask.key.hex();
+        let mut pause = Duration::from_millis(2);
+        loop {
+            let mine = lead.as_ref().map(|lead| lead.flight.as_str());
+            let id = match shared.claim_flight(&key, mine).await {
+                Claim::Join(id) => id,
+                Claim::Lead => {
+                    if let Some(lead) = lead.as_mut() {
+                        lead.claimed = true;
+                        self.claimed(&ask.key, lead.id, shared, &lead.flight);
+                    }
+                    return None;
+                }
+                Claim::None => return None,
+            };
+            if let Session::Live(log) = shared.find(&id).await {
+                if let Some(lead) = lead {
+                    // Requests waiting here read it too.
+                    lead.forward(id);
+                }
+                return Some(hub.joined(log));
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_millis(100));
+        }
+    }
+
+    /// Flight `id` under `key` holds a claim in Redis, given up when it lands.
+    fn claimed(&self, key: &CacheKey, id: u64, shared: &Arc<SharedSessions>, flight: &str) {
+        if let Some(slot) = lock(&self.flights).get_mut(key)
+            && slot.id == id
+        {
+            slot.claim = Some((Arc::clone(shared), flight.to_owned()));
+        }
     }
 
     /// Wraps a generated request's tracked `stream` so that its answer is stored when it
@@ -261,9 +337,15 @@ impl ResponseCache {
     /// Flight `id` under `key` ended (or never started): identical requests no longer
     /// join it.
     fn landed(&self, key: &CacheKey, id: u64) {
-        let mut flights = lock(&self.flights);
-        if flights.get(key).is_some_and(|slot| slot.id == id) {
-            flights.remove(key);
+        let slot = {
+            let mut flights = lock(&self.flights);
+            if flights.get(key).is_none_or(|slot| slot.id != id) {
+                return;
+            }
+            flights.remove(key)
+        };
+        if let Some((shared, flight)) = slot.and_then(|slot| slot.claim) {
+            shared.flight_landed(&key.hex(), &flight);
         }
     }
 }
@@ -274,9 +356,13 @@ pub struct Lead {
     cache: Arc<ResponseCache>,
     key: CacheKey,
     id: u64,
+    /// The flight's log's id (in Redis, where other instances read it).
+    flight: String,
+    /// Whether the flight holds the question's claim in Redis.
+    claimed: bool,
     /// Until the flight is launched; dropped unlaunched (the provider failed to start,
     /// or the request went away), waiting requests go their own way.
-    tx: Option<watch::Sender<Option<Flight>>>,
+    tx: Option<watch::Sender<Option<Joinable>>>,
 }
 
 impl Lead {
@@ -294,12 +380,44 @@ impl Lead {
         let recorder = self
             .cache
             .recorder(self.key, ask.ttl, stream, Some(self.id));
+        let meta = Meta {
+            id: self.flight.clone(),
+            ..meta
+        };
         let (flight, first) = hub.flight(meta, Box::pin(recorder), stopped);
         if let Some(tx) = self.tx.take() {
             // Nobody waiting is fine: later requests find the flight in its slot.
-            let _ = tx.send(Some(flight));
+            let _ = tx.send(Some(Joinable::Here(flight)));
+        }
+        if let (true, Some(shared)) = (self.claimed, hub.shared()) {
+            shared.flight_started(&self.key.hex(), &self.flight);
         }
         first
+    }
+
+    /// The question is answered by flight `id` on another instance: requests waiting
+    /// here read it too, and later ones look for it in Redis themselves.
+    fn forward(&mut self, id: String) {
+        if let Some(tx) = self.tx.take() {
+            let _ = tx.send(Some(Joinable::There(id)));
+            self.cache.landed(&self.key, self.id);
+        }
+    }
+}
+
+/// A reader of the flight `waiting` is told of, once it runs; `None` if it never did (or
+/// has ended, or cannot be read).
+async fn join(
+    mut waiting: watch::Receiver<Option<Joinable>>,
+    hub: &Arc<Hub>,
+) -> Option<EventStream> {
+    let flight = waiting.wait_for(Option::is_some).await.ok()?.clone()?;
+    match flight {
+        Joinable::Here(flight) => flight.join(hub),
+        Joinable::There(id) => match hub.shared()?.find(&id).await {
+            Session::Live(log) => Some(hub.joined(log)),
+            _ => None,
+        },
     }
 }
 

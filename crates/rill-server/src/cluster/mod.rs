@@ -3,10 +3,12 @@
 //!
 //! The instances share the session logs ([`SharedSessions`]: a stream resumes and
 //! cancels on any instance, and an instance that dies ends its streams with an error
-//! rather than a hang), the per-key limits ([`SharedLimits`]) and the response cache's
-//! stored answers ([`RedisCache`](crate::cache::RedisCache)).
+//! rather than a hang), the per-key limits ([`SharedLimits`]), and the response cache's
+//! stored answers ([`RedisCache`](crate::cache::RedisCache)) and running generations
+//! (`flights`: an identical request on another instance joins one).
 
 mod codec;
+mod flights;
 mod limits;
 mod sessions;
 
@@ -15,6 +17,7 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 pub use codec::{decode_events, encode_events};
+pub use flights::Claim;
 pub use limits::{Limits, Refusal, SharedLimits, Ticket};
 pub use sessions::{SharedSessions, Verdict};
 

@@ -127,9 +127,9 @@ pub enum Verdict {
 
 /// Session logs shared through Redis.
 pub struct SharedSessions {
-    cluster: Cluster,
+    pub(super) cluster: Cluster,
     /// This process's epoch: its lease, and the writer of its logs.
-    epoch: String,
+    pub(super) epoch: String,
     /// The replay window (`sessions.ttl_secs`).
     ttl: Duration,
     /// Whether the last lease renewal worked: new generations wait for it.

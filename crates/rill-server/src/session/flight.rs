@@ -8,6 +8,9 @@
 //! second moves it to a driver task, and the last one leaving stops it. So one client
 //! cancelling or leaving stops only its own session; the generation goes on for the
 //! others.
+//!
+//! With `[cluster] redis_url` a flight's log is mirrored to Redis like a stream's, and an
+//! identical request on another instance reads it there ([`Hub::joined`]).
 
 use std::collections::VecDeque;
 use std::pin::Pin;
@@ -38,12 +41,21 @@ impl Hub {
         stream: EventStream,
         stopped: Stopped,
     ) -> (Flight, EventStream) {
-        let log = detached(meta);
+        let mut log = detached(meta);
+        if let Some(shared) = self.shared() {
+            log = shared.mirror(log);
+        }
         let run = Arc::new(Run::new(Arc::clone(&log), stream, false, stopped, false));
         run.subscribed();
         let flight = Flight { log, run };
         let first = flight.follower(self);
         (flight, first)
+    }
+
+    /// A reader of another instance's flight, from its first event, given the copy of
+    /// its log that follows it (reading it keeps the flight going there).
+    pub fn joined(self: &Arc<Self>, log: Arc<dyn SessionLog>) -> EventStream {
+        Box::pin(Follower::new(self, log, None))
     }
 }
 
@@ -58,15 +70,8 @@ impl Flight {
     }
 
     fn follower(&self, hub: &Arc<Hub>) -> EventStream {
-        Box::pin(Follower {
-            abort: abort_future(hub.abort_token()),
-            hub: Arc::clone(hub),
-            log: Arc::clone(&self.log),
-            run: Arc::clone(&self.run),
-            cursor: 0,
-            ready: VecDeque::new(),
-            done: false,
-        })
+        let log = Arc::clone(&self.log);
+        Box::pin(Follower::new(hub, log, Some(Arc::clone(&self.run))))
     }
 }
 
@@ -74,7 +79,8 @@ impl Flight {
 struct Follower {
     hub: Arc<Hub>,
     log: Arc<dyn SessionLog>,
-    run: Arc<Run>,
+    /// The generation, when it runs here (a reader may pull it).
+    run: Option<Arc<Run>>,
     /// The next log event to read.
     cursor: usize,
     /// Events read from the log, not yet taken.
@@ -84,6 +90,18 @@ struct Follower {
 }
 
 impl Follower {
+    fn new(hub: &Arc<Hub>, log: Arc<dyn SessionLog>, run: Option<Arc<Run>>) -> Self {
+        Self {
+            abort: abort_future(hub.abort_token()),
+            hub: Arc::clone(hub),
+            log,
+            run,
+            cursor: 0,
+            ready: VecDeque::new(),
+            done: false,
+        }
+    }
+
     /// Reads what the log has past the cursor; `follow` is woken at its next change if
     /// there was nothing. Returns whether anything changed.
     fn read(&mut self, follow: Option<&std::task::Waker>) -> bool {
@@ -116,7 +134,11 @@ impl Stream for Follower {
             if this.read(None) {
                 continue;
             }
-            match this.run.pull(&this.hub, cx, &mut this.abort) {
+            let pulled = match &this.run {
+                Some(run) => run.pull(&this.hub, cx, &mut this.abort),
+                None => Pulled::NotMine,
+            };
+            match pulled {
                 Pulled::Changed => {}
                 Pulled::Pending => return Poll::Pending,
                 Pulled::NotMine => {
@@ -131,6 +153,8 @@ impl Stream for Follower {
 
 impl Drop for Follower {
     fn drop(&mut self) {
-        self.hub.unsubscribed(&self.run);
+        if let Some(run) = &self.run {
+            self.hub.unsubscribed(run);
+        }
     }
 }

@@ -67,6 +67,11 @@ impl Hub {
         self
     }
 
+    /// The logs shared with other instances, if they are.
+    pub fn shared(&self) -> Option<&Arc<SharedSessions>> {
+        self.shared.as_ref()
+    }
+
     /// Starts what sharing runs in the background (within a tokio runtime).
     pub fn launch(self: &Arc<Self>) {
         let Some(shared) = &self.shared else {

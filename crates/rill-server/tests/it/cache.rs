@@ -185,10 +185,6 @@ fn call_id(body: &str) -> String {
     at.to_owned()
 }
 
-async fn streams_started(url: &str) -> f64 {
-    metric(&metrics(url).await, "rill_streams_total")
-}
-
 #[tokio::test]
 async fn an_answer_asked_in_any_dialect_is_served_to_every_dialect_as_it_was() {
     for origin in DIALECTS {

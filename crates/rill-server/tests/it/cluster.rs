@@ -415,6 +415,115 @@ async fn an_answer_stored_by_one_instance_is_a_hit_on_another() {
     assert_eq!(cache, "miss");
 }
 
+/// An instance of the service `prefix` names, caching the answers of `upstream` (an
+/// OpenAI-compatible server).
+async fn gateway(prefix: &str, upstream: &str) -> Running {
+    let config = Config::from_toml(&format!(
+        r#"
+        [cache]
+        enabled = true
+        [cluster]
+        redis_url = "{}"
+        key_prefix = "{prefix}"
+        [[models]]
+        name = "gpt"
+        provider = "openai"
+        base_url = "{upstream}/v1"
+        "#,
+        redis_url()
+    ))
+    .unwrap();
+    let cluster = Cluster::connect(&config.cluster).await.unwrap();
+    let registry = ModelRegistry::from_config(&config).await.unwrap();
+    let models = config.effective_models();
+    let state = AppState::new(ServerConfig::default(), registry)
+        .with_cluster(cluster.as_ref())
+        .with_cache(&config.cache, &models, cluster.as_ref());
+    spawn(state).await
+}
+
+/// Asks `url` for a stream of the answer to `question`.
+async fn ask_stream(url: &str, question: &str) -> reqwest::Response {
+    let response = http()
+        .post(format!("{url}/v1/chat/completions"))
+        .json(&json!({"model": "gpt", "stream": true, "temperature": 0,
+                      "messages": [{"role": "user", "content": question}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response
+}
+
+fn cache_header(response: &reqwest::Response) -> String {
+    response.headers()["x-rill-cache"]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn identical_requests_on_two_instances_share_one_generation() {
+    let _shared = REDIS.read().await;
+    // A real OpenAI-compatible server on loopback, saying the slow words (2 s).
+    let upstream = mock_upstream(text(&spoken(), 20.0)).await;
+    let prefix = new_prefix();
+    let a = gateway(&prefix, &upstream.url).await;
+    let b = gateway(&prefix, &upstream.url).await;
+
+    // A leads; B, asked the same once A streams, reads A's generation from its start.
+    let first = ask_stream(&a.url, "talk").await;
+    assert_eq!(cache_header(&first), "miss");
+    let mut body = first.bytes_stream();
+    let mut decoder = rill_sse::Decoder::new();
+    let mut seen = Vec::new();
+    while seen.len() < 3 {
+        seen.extend(decoder.feed(&body.next().await.unwrap().unwrap()).unwrap());
+    }
+    let second = ask_stream(&b.url, "talk").await;
+    assert_eq!(cache_header(&second), "hit");
+    // A's own client leaves: B's reader keeps the generation going.
+    drop(body);
+    let frames = all_frames(second).await;
+    assert_eq!(text_of(&frames), spoken());
+    assert_eq!(frames.last().unwrap().data, "[DONE]");
+    assert_eq!(streams_started(&upstream.url).await, 1.0);
+    let joined = metric(
+        &metrics(&b.url).await,
+        "rill_cache_lookups_total{result=\"joined\"}",
+    );
+    assert_eq!(joined, 1.0);
+
+    // Six at once, three on each instance: one of them leads, the others join.
+    let burst = (0..6).map(|n| {
+        let url = if n % 2 == 0 { &a.url } else { &b.url };
+        async move {
+            let response = ask_stream(url, "talk again").await;
+            (cache_header(&response), all_frames(response).await)
+        }
+    });
+    let answers = futures_util::future::join_all(burst).await;
+    assert_eq!(streams_started(&upstream.url).await, 2.0);
+    let misses = answers.iter().filter(|(cache, _)| cache == "miss").count();
+    assert_eq!(
+        misses,
+        1,
+        "{:?}",
+        answers.iter().map(|a| &a.0).collect::<Vec<_>>()
+    );
+    for (_, frames) in &answers {
+        assert_eq!(text_of(frames), spoken());
+    }
+
+    // Finished, each answer is stored: a hit on either instance, without the upstream.
+    for url in [&a.url, &b.url] {
+        let again = ask_stream(url, "talk").await;
+        assert_eq!(cache_header(&again), "hit");
+        assert_eq!(text_of(&all_frames(again).await), spoken());
+    }
+    assert_eq!(streams_started(&upstream.url).await, 2.0);
+}
+
 #[tokio::test]
 async fn an_unreachable_redis_stops_the_start_with_a_hint() {
     let config = ClusterConfig {

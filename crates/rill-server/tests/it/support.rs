@@ -223,6 +223,11 @@ pub fn metric(text: &str, series: &str) -> f64 {
         .unwrap()
 }
 
+/// How many streams the server at `url` started (an upstream: how many requests it got).
+pub async fn streams_started(url: &str) -> f64 {
+    metric(&metrics(url).await, "rill_streams_total")
+}
+
 /// The server's `/metrics` text (for a server without keys).
 pub async fn metrics(url: &str) -> String {
     http()
