@@ -1,12 +1,16 @@
 """Cancel latency: from a client's disconnect, or its `POST /v1/streams/{id}/cancel`, to
 the moment rill's upstream connection closes.
 
+With `--redis-url`, two more instances share state through that Redis (`[cluster]`), and
+the cancel is also posted to the instance that does not run the generation: it reaches
+the one that does through Redis (pub/sub and a flag).
+
 The upstream is a minimal OpenAI-compatible server written here (asyncio, stdlib only)
 that streams a chunk every 10 ms for as long as its client stays, and notes when rill
 closes the connection (its read returns EOF). Client, upstream and timestamps live in one
 process, on one monotonic clock. Everything is on loopback.
 
-    python3 bench/cancel.py --rill target/release/rill [--runs 200]
+    python3 bench/cancel.py --rill target/release/rill [--runs 200] [--redis-url URL]
 """
 
 import argparse
@@ -68,8 +72,9 @@ def post(path, body, port):
             f"content-length: {len(data)}\r\n\r\n").encode() + data
 
 
-async def one(number, mode, port):
-    """Starts a stream, waits for its first frame, then disconnects or cancels it."""
+async def one(number, mode, port, cancel_port=None):
+    """Starts a stream on `port`, waits for its first frame, then disconnects or cancels it
+    (through `cancel_port`, if given)."""
     body = {"model": "up", "stream": True, "messages": [{"role": "user", "content": str(number)}]}
     reader, writer = await http("127.0.0.1", port, post("/v1/chat/completions", body, port))
     head = await reader.readuntil(b"\r\n\r\n")
@@ -81,10 +86,16 @@ async def one(number, mode, port):
         writer.transport.abort()  # a client that goes away, RST and all
     else:
         started = time.perf_counter()
-        creader, cwriter = await http("127.0.0.1", port, post(f"/v1/streams/{stream_id}/cancel", {}, port))
-        await creader.readuntil(b"\r\n\r\n")
+        at = cancel_port or port
+        creader, cwriter = await http("127.0.0.1", at, post(f"/v1/streams/{stream_id}/cancel", {}, at))
+        status = (await creader.readuntil(b"\r\n\r\n")).split(b" ", 2)[1]
         cwriter.close()
+        if status != b"200":
+            raise RuntimeError(f"the cancel of {stream_id} got {status.decode()}")
+    deadline = time.perf_counter() + 10
     while number not in closed_at:
+        if time.perf_counter() > deadline:
+            raise RuntimeError(f"the upstream connection of {stream_id} stayed open for 10 s")
         await asyncio.sleep(0.0005)
     if mode != "disconnect":
         writer.close()
@@ -100,36 +111,53 @@ async def main():
     p = argparse.ArgumentParser()
     p.add_argument("--rill", default="target/release/rill")
     p.add_argument("--runs", type=int, default=200)
+    p.add_argument("--redis-url", help="also two instances sharing state through this Redis")
     a = p.parse_args()
     server = await asyncio.start_server(upstream, "127.0.0.1", 0)
     up_port = server.sockets[0].getsockname()[1]
-    with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as config:
-        config.write(f'[[models]]\nname = "up"\nprovider = "openai"\n'
-                     f'base_url = "http://127.0.0.1:{up_port}/v1"\n')
-    rill = subprocess.Popen([a.rill, "serve", "--config", config.name, "--port", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    port = None
-    while port is None:
-        line = await asyncio.to_thread(rill.stdout.readline)
-        match = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
-        if match:
-            port = int(match.group(1))
+    model = (f'[[models]]\nname = "up"\nprovider = "openai"\n'
+             f'base_url = "http://127.0.0.1:{up_port}/v1"\n')
+    running = []
+
+    async def start(toml):
+        with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as config:
+            config.write(toml)
+        rill = subprocess.Popen([a.rill, "serve", "--config", config.name, "--port", "0"],
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        running.append(rill)
+        while True:
+            line = await asyncio.to_thread(rill.stdout.readline)
+            match = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
+            if match:
+                return int(match.group(1))
+            if not line:
+                raise RuntimeError("rill serve exited before listening")
+
     try:
+        port = await start(model)
+        rows = [("client disconnect", "disconnect", port, None),
+                ("POST /v1/streams/{id}/cancel", "cancel", port, None)]
+        if a.redis_url:
+            prefix = f"rill-bench-{time.time_ns()}"
+            shared = f'{model}[cluster]\nredis_url = "{a.redis_url}"\nkey_prefix = "{prefix}"\n'
+            owner, other = await start(shared), await start(shared)
+            rows += [("cancel, same instance (Redis configured)", "cancel", owner, None),
+                     ("cancel, another instance (through Redis)", "cancel", owner, other)]
         number = 0
         print("| measured from | runs | p50 | p99 | max |")
         print("|---|---|---|---|---|")
-        for mode in ("disconnect", "cancel"):
+        for label, mode, at, cancel_at in rows:
             latencies = []
             for _ in range(a.runs):
                 number += 1
-                latencies.append(await one(number, mode, port))
-            label = "client disconnect" if mode == "disconnect" else "POST /v1/streams/{id}/cancel"
+                latencies.append(await one(number, mode, at, cancel_at))
             print(f"| {label} | {a.runs} | {percentile(latencies, 50):.2f} ms | "
                   f"{percentile(latencies, 99):.2f} ms | {max(latencies):.2f} ms |")
-            print(f"<!-- {mode}: mean {statistics.mean(latencies):.2f} ms -->")
+            print(f"<!-- {label}: mean {statistics.mean(latencies):.2f} ms -->")
     finally:
-        rill.terminate()
-        rill.wait(timeout=30)
+        for rill in running:
+            rill.terminate()
+            rill.wait(timeout=30)
         server.close()
 
 

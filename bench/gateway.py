@@ -17,6 +17,9 @@ cores. With `--baseline OTHER_RILL`, another build of rill runs too, as path `ri
 in the same run; `--variant NAME=TOML` runs this rill again as path NAME with TOML added to
 its config (the usage ledger off, say). With `--relay TCP_RELAY`, path `tcp-relay` runs the `tcp_relay` example: a
 relay that forwards bytes and parses nothing, the floor for any gateway's cost per chunk.
+`--watch NAME=PID` counts another process's CPU time too (a Redis the variants use), and
+the comparison table sets each variant against path `rill`: added time to first token and
+CPU per chunk, the gateway's alone and with the watched processes'.
 
 Usage: python3 bench/gateway.py --rill target/release/rill \
     --load target/release/examples/gateway_load --litellm bench/.venv-litellm/bin/litellm \
@@ -282,6 +285,11 @@ def summarize(out):
         "gateway_cpu_pct": (gw or 0) / wall * 100,
         "mock_cpu_pct": out["cpu_s"]["mock"] / wall * 100,
         "load_cpu_pct": out["cpu_s"]["load"] / wall * 100,
+        "other_cpu_pct": {k: v / wall * 100 for k, v in out["cpu_s"].items()
+                          if k not in ("gateway", "mock", "load")},
+        "other_us_per_chunk": (sum(v for k, v in out["cpu_s"].items()
+                                   if k not in ("gateway", "mock", "load")) * 1e6 / chunks
+                               if chunks else None),
         "kib_per_stream": ((out["peak_rss_kib"] - out["idle_rss_kib"]) / out["concurrency"]
                            if gw is not None else None),
         "idle_rss_mib": out["idle_rss_kib"] / 1024,
@@ -305,16 +313,17 @@ def added(v, base):
 
 
 def usage_rows(results):
-    lines = ["| streams | path | gateway CPU | mock CPU | load generator CPU | gateway RSS idle -> peak "
-             "| wall | in flight |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| streams | path | gateway CPU | mock CPU | load generator CPU | other CPU "
+             "| gateway RSS idle -> peak | wall | in flight |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for c, paths in results.items():
         for path, r in paths.items():
             direct = path == "direct"
             gw = "-" if direct else f"{r['gateway_cpu_pct']:.0f}%"
             rss = "-" if direct else f"{r['idle_rss_mib']:.0f} -> {r['peak_rss_mib']:.0f} MiB"
+            other = ", ".join(f"{k} {v:.0f}%" for k, v in r["other_cpu_pct"].items()) or "-"
             lines.append(f"| {c:,} | {path} | {gw} | {r['mock_cpu_pct']:.0f}% "
-                         f"| {r['load_cpu_pct']:.0f}% | {rss} | {r['wall_s']:.1f} s "
+                         f"| {r['load_cpu_pct']:.0f}% | {other} | {rss} | {r['wall_s']:.1f} s "
                          f"| {r['max_in_flight']:,} |")
     return lines
 
@@ -352,6 +361,30 @@ def paced_table(results, title):
     lines += ["", "CPU as % of one core over the run (the machine has "
               f"{os.cpu_count()}), wall time, most streams in flight:", ""]
     return "\n".join(lines + usage_rows(results) + failure_rows(results))
+
+
+def compare_table(results, title):
+    """Each path other than `direct` and `rill` against `rill`, level by level."""
+    lines = [f"### {title}", "",
+             "| streams | path | TTFT p50 | of which over `rill` | gateway CPU / chunk | of `rill`'s "
+             "| with watched processes | of `rill`'s |",
+             "|---|---|---|---|---|---|---|---|"]
+    for c, paths in results.items():
+        base = paths.get("rill")
+        if not base:
+            continue
+        for path, r in paths.items():
+            if path in ("direct", "rill"):
+                continue
+            over = added(r["ttft_p50"], base["ttft_p50"])
+            own, base_own = r["cpu_us_per_chunk"], base["cpu_us_per_chunk"]
+            total = None if own is None else own + (r["other_us_per_chunk"] or 0)
+            base_total = None if base_own is None else base_own + (base["other_us_per_chunk"] or 0)
+            ratio = lambda x, y: "-" if x is None or not y else f"{x / y:.2f}x"
+            lines.append(f"| {c:,} | {path} | {fmt(r['ttft_p50'], ' ms', 2)} | {over} ms "
+                         f"| {fmt(own, ' us', 1)} | {ratio(own, base_own)} "
+                         f"| {fmt(total, ' us', 1)} | {ratio(total, base_total)} |")
+    return "\n".join(lines)
 
 
 def fast_table(results, title):
@@ -409,6 +442,8 @@ def main():
     p.add_argument("--variant", action="append", default=[], metavar="NAME=TOML",
                    help="another path NAME: this rill with TOML added to its config "
                         "(`ledger-off=[ledger]\\nenabled = false`, say); repeatable")
+    p.add_argument("--watch", action="append", default=[], metavar="NAME=PID",
+                   help="also count this process's CPU time (a Redis the variants use)")
     p.add_argument("--rill-config", default="",
                    help="TOML appended to rill's config (`[sessions]\\nmax_finished = 0`, say)")
     a = p.parse_args()
@@ -424,6 +459,7 @@ def main():
     fds = raise_fd_limit()
     text, fast_text = answer_text(a.tokens), answer_text(a.full_speed_tokens)
     variants = dict(v.split("=", 1) for v in a.variant)
+    watched = {k: int(v) for k, v in (w.split("=", 1) for w in a.watch)}
     paths = [x for x in a.paths.split(",") if x]
     paths += [name for name in variants if name not in paths]
     if not a.litellm and "litellm" in paths:
@@ -491,7 +527,7 @@ def main():
                     # A fresh process per level: its idle memory is that of a warm process
                     # that has not yet held many streams.
                     gateway, url = start_gateway(path, mock_url)
-                    watch = {"gateway": gateway.pid, "mock": mock_pid}
+                    watch = {"gateway": gateway.pid, "mock": mock_pid, **watched}
                     # Lazy imports, connection pools (the relay forwards to one mock).
                     for m in ([model] if path == "tcp-relay" else mocks):
                         run_load(a, url, m, 4, 1, 0, mocks[m][2], watch)
@@ -540,6 +576,12 @@ def main():
         print()
         print(fast_table(full, f"Mock at full speed (--tokens-per-second 0), "
                                f"{a.full_speed_tokens} tokens per answer"))
+    if "rill" in paths and len([p for p in paths if p not in ("direct", "rill")]) > 0:
+        print()
+        print(compare_table(paced, f"Against `rill`, mock at {a.rate:g} tokens/s"))
+        if full:
+            print()
+            print(compare_table(full, "Against `rill`, mock at full speed"))
     print(f"\nlogs: {workdir}")
     if a.json:
         with open(a.json, "w") as f:

@@ -23,11 +23,11 @@
 //! - **Readers elsewhere keep a generation going**: while a reader on another instance
 //!   follows a stream it refreshes a key saying so, and the owner does not stop the
 //!   generation for want of readers while that key lives.
-//! - **Redis trouble**: while the lease cannot be renewed, new generations are refused
-//!   (503); running ones keep serving their own readers, and the writer sends what it
-//!   could not send once Redis answers again.
+//! - **Redis trouble**: once the lease has gone half a lease without renewal, new
+//!   generations are refused (503); running ones keep serving their own readers, and the
+//!   writer sends what it could not send once Redis answers again.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
@@ -51,6 +51,9 @@ use crate::session::{
 /// How long the writer gathers events before it sends them: a few milliseconds of delay
 /// for a remote reader, a round trip for dozens of tokens and streams.
 const COALESCE: Duration = Duration::from_millis(2);
+/// How long the writer waits for a pipeline's replies before it sends it again on a new
+/// connection.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 /// After a failed write, the writer tries again this much later.
 const RETRY: Duration = Duration::from_millis(250);
 /// How long a remote reader blocks on the Stream before it checks the owner's lease.
@@ -132,8 +135,10 @@ pub struct SharedSessions {
     pub(super) epoch: String,
     /// The replay window (`sessions.ttl_secs`).
     ttl: Duration,
-    /// Whether the last lease renewal worked: new generations wait for it.
-    healthy: AtomicBool,
+    /// When the lease was last renewed, in milliseconds since `started`: new generations
+    /// are refused once that is too long ago.
+    renewed: AtomicU64,
+    started: Instant,
     /// Logs with events not yet sent.
     dirty: Mutex<Vec<Arc<Mirror>>>,
     wake: Notify,
@@ -154,7 +159,8 @@ impl SharedSessions {
             cluster,
             epoch,
             ttl,
-            healthy: AtomicBool::new(true),
+            renewed: AtomicU64::new(0),
+            started: Instant::now(),
             dirty: Mutex::default(),
             wake: Notify::new(),
             stop: CancellationToken::new(),
@@ -184,10 +190,12 @@ impl SharedSessions {
         }
     }
 
-    /// Whether a new generation may start: not while Redis is out of reach, since its
-    /// stream could not be shared and its limits not held.
+    /// Whether a new generation may start: not once the lease has gone without renewal
+    /// for half a lease (Redis out of reach, or too slow), since its stream could not be
+    /// shared nor its limits held, and the other instances will soon take this one for
+    /// dead. A renewal that fails now and then is no reason.
     pub fn available(&self) -> Result<(), Error> {
-        if self.healthy.load(Ordering::SeqCst) {
+        if self.since_renewal() < self.cluster.lease() / 2 {
             Ok(())
         } else {
             Err(Error::new(
@@ -195,6 +203,11 @@ impl SharedSessions {
                 "this server cannot reach its shared state store (Redis); new generations are refused until it is back; retry shortly",
             ))
         }
+    }
+
+    fn since_renewal(&self) -> Duration {
+        let renewed = Duration::from_millis(self.renewed.load(Ordering::SeqCst));
+        self.started.elapsed().saturating_sub(renewed)
     }
 
     fn meta_key(&self, id: &str) -> String {
@@ -260,7 +273,12 @@ impl SharedSessions {
 
     /// The writer: every few milliseconds, one pipeline with what every log gained.
     async fn write(self: Arc<Self>, verdict: Arc<impl Fn(&str, Verdict) + Send + Sync>) {
-        let mut redis = self.cluster.redis();
+        // A connection of its own: a large pipeline neither waits behind the requests'
+        // commands nor holds them up, and may take longer than they may.
+        let mut connection = None;
+        // Whether Redis has the append script: loaded with the first pipeline and again
+        // after a failed one (a Redis that restarted has forgotten it).
+        let mut loaded = false;
         loop {
             let stopping = tokio::select! {
                 () = self.wake.notified() => false,
@@ -277,9 +295,9 @@ impl SharedSessions {
                 continue;
             }
             let mut pipe = redis::pipe();
-            // Loaded with every pipeline (Redis only hashes it): a Redis that restarted
-            // has forgotten it.
-            pipe.load_script(&self.append).ignore();
+            if !loaded {
+                pipe.load_script(&self.append).ignore();
+            }
             let mut sending = Vec::with_capacity(batch.len());
             for mirror in batch {
                 mirror.dirty.store(false, Ordering::SeqCst);
@@ -306,15 +324,31 @@ impl SharedSessions {
             if sending.is_empty() {
                 continue;
             }
-            match pipe.query_async::<Vec<String>>(&mut redis).await {
+            let sent = async {
+                let redis = match &mut connection {
+                    Some(redis) => redis,
+                    None => connection.insert(self.cluster.dedicated().await?),
+                };
+                pipe.query_async::<Vec<String>>(redis).await
+            };
+            let sent = tokio::time::timeout(WRITE_TIMEOUT, sent)
+                .await
+                .unwrap_or_else(|_| {
+                    Err(redis::RedisError::from(std::io::Error::from(
+                        std::io::ErrorKind::TimedOut,
+                    )))
+                });
+            match sent {
                 Ok(replies) => {
+                    loaded = true;
                     for ((mirror, write), reply) in sending.into_iter().zip(replies) {
                         self.sent(&mirror, write, &reply, verdict.as_ref());
                     }
                 }
                 Err(error) => {
                     tracing::warn!(%error, "cannot write session logs to Redis; trying again");
-                    self.healthy.store(false, Ordering::SeqCst);
+                    loaded = false;
+                    connection = None;
                     for (mirror, _) in sending {
                         self.touched(&mirror);
                     }
@@ -400,15 +434,23 @@ impl SharedSessions {
         let lease = self.cluster.lease();
         let key = self.lease_key(&self.epoch);
         let ttl = millis(lease * 3 / 4);
+        let mut failing = false;
         loop {
-            let renewed = redis.pset_ex::<_, _, ()>(&key, 1, ttl).await;
-            let was = self.healthy.swap(renewed.is_ok(), Ordering::SeqCst);
-            match renewed {
-                Err(error) if was => {
-                    tracing::error!(%error, "lost Redis: new generations are refused until it is back");
+            let sent = self.started.elapsed();
+            match redis.pset_ex::<_, _, ()>(&key, 1, ttl).await {
+                Ok(()) => {
+                    // The lease runs from when the renewal was sent.
+                    let sent = u64::try_from(sent.as_millis()).unwrap_or(u64::MAX);
+                    self.renewed.fetch_max(sent, Ordering::SeqCst);
+                    if std::mem::take(&mut failing) {
+                        tracing::info!("Redis is back: new generations are accepted");
+                    }
                 }
-                Ok(()) if !was => tracing::info!("Redis is back: new generations are accepted"),
-                _ => {}
+                Err(error) if !failing => {
+                    failing = true;
+                    tracing::error!(%error, "cannot renew this instance's lease in Redis: new generations are refused until it is renewed");
+                }
+                Err(_) => {}
             }
             tokio::select! {
                 () = tokio::time::sleep(lease / 4) => {}

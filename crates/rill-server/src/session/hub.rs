@@ -20,6 +20,10 @@ use crate::account::Stopped;
 use crate::cluster::{SharedSessions, Verdict};
 use rill_ledger::Outcome;
 
+/// The last wait before a stream that Redis does not know is called unknown (about twice
+/// this in all).
+const UNKNOWN_AFTER: Duration = Duration::from_millis(32);
+
 pub struct Hub {
     config: SessionsConfig,
     /// Shutdown's abort token: ends every running generation.
@@ -161,9 +165,21 @@ impl Hub {
 
     /// The log of stream `id`: this server's, or a copy of another's that follows it.
     pub async fn find(&self, id: &str) -> Found {
-        match (self.store.find(id), &self.shared) {
-            (Found::Unknown, Some(shared)) => shared.find(id).await,
-            (found, _) => found,
+        let (Found::Unknown, Some(shared)) = (self.store.find(id), &self.shared) else {
+            return self.store.find(id);
+        };
+        // A stream that has just started elsewhere reaches Redis with its owner's next
+        // write, a few milliseconds on, while its client may already hold its id (a
+        // cancel sent at once): look again for a while before calling it unknown.
+        let mut pause = Duration::from_millis(2);
+        loop {
+            match shared.find(id).await {
+                Found::Unknown if pause <= UNKNOWN_AFTER => {
+                    tokio::time::sleep(pause).await;
+                    pause *= 2;
+                }
+                found => return found,
+            }
         }
     }
 

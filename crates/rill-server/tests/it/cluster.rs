@@ -254,6 +254,35 @@ async fn a_cancel_sent_to_another_instance_stops_the_generation() {
     assert_eq!(cancel(a.url.clone()).await, "done");
 }
 
+#[tokio::test]
+async fn a_cancel_sent_elsewhere_the_moment_a_stream_starts_finds_it() {
+    let _shared = REDIS.read().await;
+    let prefix = new_prefix();
+    let (a, b) = (member(&prefix).await, member(&prefix).await);
+    for _ in 0..10 {
+        // The id from the response's headers, before any event: the owner may not have
+        // written the stream to Redis yet.
+        let response = start_stream(&a.url).await;
+        let id = response.headers()["x-rill-stream-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let cancel = http()
+            .post(format!("{}/v1/streams/{id}/cancel", b.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(cancel.status(), 200);
+        let frames = tokio::time::timeout(Duration::from_secs(5), all_frames(response))
+            .await
+            .expect("the stream went on");
+        assert!(
+            frames.iter().any(|f| f.data.contains("\"cancelled\"")),
+            "{frames:?}"
+        );
+    }
+}
+
 /// Redis stopped until this is dropped (even by a failing test).
 struct RedisStopped;
 
