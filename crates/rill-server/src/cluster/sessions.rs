@@ -33,6 +33,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use redis::AsyncCommands;
+use redis::aio::MultiplexedConnection;
 use redis::streams::{StreamReadOptions, StreamReadReply};
 use rill_core::{Error, ErrorKind, StreamEvent};
 use rill_wire::{
@@ -324,20 +325,9 @@ impl SharedSessions {
             if sending.is_empty() {
                 continue;
             }
-            let sent = async {
-                let redis = match &mut connection {
-                    Some(redis) => redis,
-                    None => connection.insert(self.cluster.dedicated().await?),
-                };
-                pipe.query_async::<Vec<String>>(redis).await
-            };
-            let sent = tokio::time::timeout(WRITE_TIMEOUT, sent)
-                .await
-                .unwrap_or_else(|_| {
-                    Err(redis::RedisError::from(std::io::Error::from(
-                        std::io::ErrorKind::TimedOut,
-                    )))
-                });
+            let sent = self
+                .query::<Vec<String>>(&mut connection, &pipe, WRITE_TIMEOUT)
+                .await;
             match sent {
                 Ok(replies) => {
                     loaded = true;
@@ -348,7 +338,6 @@ impl SharedSessions {
                 Err(error) => {
                     tracing::warn!(%error, "cannot write session logs to Redis; trying again");
                     loaded = false;
-                    connection = None;
                     for (mirror, _) in sending {
                         self.touched(&mirror);
                     }
@@ -430,14 +419,20 @@ impl SharedSessions {
 
     /// Renews this instance's lease four times a lease; gives it up at the end.
     async fn renew(self: Arc<Self>) {
-        let mut redis = self.cluster.redis();
         let lease = self.cluster.lease();
         let key = self.lease_key(&self.epoch);
-        let ttl = millis(lease * 3 / 4);
+        let mut renewal = redis::pipe();
+        renewal.pset_ex(&key, 1, millis(lease * 3 / 4)).ignore();
+        // A connection of its own, and until the next renewal is due to answer: a busy
+        // Redis that answers late still keeps the lease.
+        let mut connection = None;
         let mut failing = false;
         loop {
             let sent = self.started.elapsed();
-            match redis.pset_ex::<_, _, ()>(&key, 1, ttl).await {
+            // The next renewal is due a quarter lease after this one was sent, however long
+            // this one took: a slow round trip does not stretch the time between renewals.
+            let due = Instant::now() + lease / 4;
+            match self.query::<()>(&mut connection, &renewal, lease / 4).await {
                 Ok(()) => {
                     // The lease runs from when the renewal was sent.
                     let sent = u64::try_from(sent.as_millis()).unwrap_or(u64::MAX);
@@ -453,11 +448,37 @@ impl SharedSessions {
                 Err(_) => {}
             }
             tokio::select! {
-                () = tokio::time::sleep(lease / 4) => {}
+                () = tokio::time::sleep_until(due) => {}
                 () = self.stop.cancelled() => break,
             }
         }
+        let mut redis = self.cluster.redis();
         let _ = redis.del::<_, ()>(&key).await;
+    }
+
+    /// Sends `pipe` on `connection` (made first if there is none) and waits `limit` for
+    /// its replies; a failure drops the connection, so the next query makes a new one.
+    async fn query<T: redis::FromRedisValue>(
+        &self,
+        connection: &mut Option<MultiplexedConnection>,
+        pipe: &redis::Pipeline,
+        limit: Duration,
+    ) -> redis::RedisResult<T> {
+        let sent = async {
+            let redis = match connection {
+                Some(redis) => redis,
+                None => connection.insert(self.cluster.dedicated().await?),
+            };
+            pipe.query_async::<T>(redis).await
+        };
+        let result = match tokio::time::timeout(limit, sent).await {
+            Ok(result) => result,
+            Err(_) => Err(std::io::Error::from(std::io::ErrorKind::TimedOut).into()),
+        };
+        if result.is_err() {
+            *connection = None;
+        }
+        result
     }
 
     /// Listens for cancels of generations running here; comes back after Redis does.
