@@ -26,18 +26,22 @@ fn redis_url() -> String {
 
 /// An instance of the service `prefix` names (its keys in Redis), caching its answers.
 async fn instance(prefix: &str) -> Running {
-    let config = Config::from_toml(&format!(
+    caching(
+        prefix,
         r#"
-        [cache]
-        enabled = true
-        [cluster]
-        redis_url = "{}"
-        key_prefix = "{prefix}"
         [[models]]
         name = "m"
         provider = "scripted"
-        script = {{ reasoning = "Easy.", text = "Four, of course.", tool_calls = [{{ name = "add", arguments = '{{"a":2}}' }}] }}
+        script = { reasoning = "Easy.", text = "Four, of course.", tool_calls = [{ name = "add", arguments = '{"a":2}' }] }
         "#,
+    )
+    .await
+}
+
+/// An instance of the service `prefix` names, caching the answers of the `models` (TOML).
+async fn caching(prefix: &str, models: &str) -> Running {
+    let config = Config::from_toml(&format!(
+        "[cache]\nenabled = true\n[cluster]\nredis_url = \"{}\"\nkey_prefix = \"{prefix}\"\n{models}",
         redis_url()
     ))
     .unwrap();
@@ -447,28 +451,10 @@ async fn an_answer_stored_by_one_instance_is_a_hit_on_another() {
 /// An instance of the service `prefix` names, caching the answers of `upstream` (an
 /// OpenAI-compatible server).
 async fn gateway(prefix: &str, upstream: &str) -> Running {
-    let config = Config::from_toml(&format!(
-        r#"
-        [cache]
-        enabled = true
-        [cluster]
-        redis_url = "{}"
-        key_prefix = "{prefix}"
-        [[models]]
-        name = "gpt"
-        provider = "openai"
-        base_url = "{upstream}/v1"
-        "#,
-        redis_url()
-    ))
-    .unwrap();
-    let cluster = Cluster::connect(&config.cluster).await.unwrap();
-    let registry = ModelRegistry::from_config(&config).await.unwrap();
-    let models = config.effective_models();
-    let state = AppState::new(ServerConfig::default(), registry)
-        .with_cluster(cluster.as_ref())
-        .with_cache(&config.cache, &models, cluster.as_ref());
-    spawn(state).await
+    let models = format!(
+        "[[models]]\nname = \"gpt\"\nprovider = \"openai\"\nbase_url = \"{upstream}/v1\"\n"
+    );
+    caching(prefix, &models).await
 }
 
 /// Asks `url` for a stream of the answer to `question`.
