@@ -165,8 +165,9 @@ impl Hub {
 
     /// The log of stream `id`: this server's, or a copy of another's that follows it.
     pub async fn find(&self, id: &str) -> Found {
-        let (Found::Unknown, Some(shared)) = (self.store.find(id), &self.shared) else {
-            return self.store.find(id);
+        let found = self.store.find(id);
+        let (Found::Unknown, Some(shared)) = (&found, &self.shared) else {
+            return found;
         };
         // A stream that has just started elsewhere reaches Redis with its owner's next
         // write, a few milliseconds on, while its client may already hold its id (a
