@@ -42,7 +42,7 @@ use crate::account::Stopped;
 use crate::cluster::{Claim, Cluster, SharedSessions};
 use crate::config::{CacheConfig, ModelCache, ModelConfig, Pacing};
 use crate::metrics::CacheStats;
-use crate::session::{Flight, Found as Session, Hub, Meta, lock};
+use crate::session::{Flight, Found as Session, Hub, Meta, lock, new_id};
 use recorded::{Recorder, Replay};
 
 /// The response header that says how the cache answered: `hit` (a stored answer, or an
@@ -243,14 +243,11 @@ impl ResponseCache {
             claim: None,
         };
         flights.insert(key, slot);
-        let flight = std::iter::repeat_with(fastrand::alphanumeric)
-            .take(24)
-            .collect::<String>();
         Lead {
             cache: Arc::clone(self),
             key,
             id,
-            flight: format!("flight_{flight}"),
+            flight: new_id("flight_"),
             claimed: false,
             tx: Some(tx),
         }

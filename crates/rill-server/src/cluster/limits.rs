@@ -105,9 +105,7 @@ pub struct SharedLimits {
 
 impl SharedLimits {
     pub fn new(cluster: Cluster) -> Arc<Self> {
-        let epoch = std::iter::repeat_with(fastrand::alphanumeric)
-            .take(12)
-            .collect();
+        let epoch = crate::session::new_id("");
         let limits = Arc::new(Self {
             cluster,
             admit: redis::Script::new(ADMIT),

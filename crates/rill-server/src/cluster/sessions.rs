@@ -46,7 +46,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Cluster, decode_events, encode_events, millis};
 use crate::session::{
-    EncoderFactory, Found, Meta, SessionLog, Status, detached, encoder_factory, lock,
+    EncoderFactory, Found, Meta, SessionLog, Status, detached, encoder_factory, lock, new_id,
 };
 
 /// How long the writer gathers events before it sends them: a few milliseconds of delay
@@ -153,9 +153,7 @@ pub struct SharedSessions {
 
 impl SharedSessions {
     pub fn new(cluster: Cluster, ttl: Duration) -> Self {
-        let epoch: String = std::iter::repeat_with(fastrand::alphanumeric)
-            .take(16)
-            .collect();
+        let epoch = new_id("");
         Self {
             cluster,
             epoch,

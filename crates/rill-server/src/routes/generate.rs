@@ -29,7 +29,7 @@ use crate::access::Caller;
 use crate::account::{Account, Entry, Stopped, Tracked};
 use crate::cache::{CACHE_HEADER, Found, Plan};
 use crate::error::ApiError;
-use crate::session::{Meta, Origin, encoder_factory};
+use crate::session::{Meta, Origin, encoder_factory, new_id};
 use crate::sse;
 use crate::state::AppState;
 
@@ -195,14 +195,6 @@ fn resumable(headers: &HeaderMap) -> bool {
         .get(RESUMABLE_HEADER)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| matches!(v.trim(), "1" | "true"))
-}
-
-/// A response id such as `chatcmpl-3vQ8...`: the prefix and 24 random alphanumerics.
-fn new_id(prefix: &str) -> String {
-    let mut id = String::with_capacity(prefix.len() + 24);
-    id.push_str(prefix);
-    id.extend(std::iter::repeat_with(fastrand::alphanumeric).take(24));
-    id
 }
 
 fn unix_now() -> u64 {

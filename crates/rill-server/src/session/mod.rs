@@ -44,3 +44,12 @@ pub(crate) use store::{detached, event_text};
 pub use subscribe::Subscription;
 
 pub use crate::config::SessionsConfig;
+
+/// An id such as `chatcmpl-3vQ8...` (a response's), `flight_...` or none but the random
+/// part (an instance's epoch): the prefix and 24 random alphanumerics.
+pub fn new_id(prefix: &str) -> String {
+    let mut id = String::with_capacity(prefix.len() + 24);
+    id.push_str(prefix);
+    id.extend(std::iter::repeat_with(fastrand::alphanumeric).take(24));
+    id
+}

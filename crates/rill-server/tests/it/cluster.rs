@@ -121,6 +121,25 @@ async fn resume(url: &str, id: &str, after: Option<&str>) -> Vec<Frame> {
     all_frames(response).await
 }
 
+/// The first `n` or more events of the stream `response`, and the rest of its body, still
+/// open, with the decoder that reads it.
+async fn opening(
+    response: reqwest::Response,
+    n: usize,
+) -> (
+    impl futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin,
+    rill_sse::Decoder,
+    Vec<rill_sse::Event>,
+) {
+    let mut body = Box::pin(response.bytes_stream());
+    let mut decoder = rill_sse::Decoder::new();
+    let mut events = Vec::new();
+    while events.len() < n {
+        events.extend(decoder.feed(&body.next().await.unwrap().unwrap()).unwrap());
+    }
+    (body, decoder, events)
+}
+
 fn text_of(frames: &[Frame]) -> String {
     frames
         .iter()
@@ -176,12 +195,7 @@ async fn a_reader_on_another_instance_follows_live_and_keeps_the_generation_goin
         .send()
         .await
         .unwrap();
-    let mut body = own.bytes_stream();
-    let mut decoder = rill_sse::Decoder::new();
-    let mut first = Vec::new();
-    while first.len() < 3 {
-        first.extend(decoder.feed(&body.next().await.unwrap().unwrap()).unwrap());
-    }
+    let (body, _, first) = opening(own, 3).await;
     let id = json(&first[0].data)["id"].as_str().unwrap().to_owned();
     let live = http()
         .get(format!("{}/v1/streams/{id}", b.url))
@@ -215,13 +229,7 @@ async fn a_cancel_sent_to_another_instance_stops_the_generation() {
     let _shared = REDIS.read().await;
     let prefix = new_prefix();
     let (a, b) = (member(&prefix).await, member(&prefix).await);
-    let mut body = start_stream(&a.url).await.bytes_stream();
-    let mut decoder = rill_sse::Decoder::new();
-    let mut frames = Vec::new();
-    while frames.len() < 3 {
-        let chunk = body.next().await.unwrap().unwrap();
-        frames.extend(decoder.feed(&chunk).unwrap());
-    }
+    let (mut body, mut decoder, frames) = opening(start_stream(&a.url).await, 3).await;
     let id = json(&frames[0].data)["id"].as_str().unwrap().to_owned();
     let sent = tokio::time::Instant::now();
     let cancel = |url: String| {
@@ -489,12 +497,7 @@ async fn identical_requests_on_two_instances_share_one_generation() {
     // A leads; B, asked the same once A streams, reads A's generation from its start.
     let first = ask_stream(&a.url, "talk").await;
     assert_eq!(cache_header(&first), "miss");
-    let mut body = first.bytes_stream();
-    let mut decoder = rill_sse::Decoder::new();
-    let mut seen = Vec::new();
-    while seen.len() < 3 {
-        seen.extend(decoder.feed(&body.next().await.unwrap().unwrap()).unwrap());
-    }
+    let (body, _, _) = opening(first, 3).await;
     let second = ask_stream(&b.url, "talk").await;
     assert_eq!(cache_header(&second), "hit");
     // A's own client leaves: B's reader keeps the generation going.
