@@ -14,7 +14,8 @@
 //!   stops the generation when the message arrives, or at its next write, which returns
 //!   the flag (should the message be lost).
 //! - **Leases and fencing**: each instance holds a lease (a key with a time to live,
-//!   renewed four times a lease) under its epoch, a fresh random id at every start. The
+//!   renewed four times a lease from a thread of its own, so that a busy instance is
+//!   not taken for a dead one) under its epoch, a fresh random id at every start. The
 //!   hash names the epoch of the instance writing the log, and a write from any other
 //!   epoch is refused (fenced). A reader that finds the owner's lease gone ends the log
 //!   itself, with an error saying the instance stopped, and takes the epoch away: should
@@ -23,8 +24,8 @@
 //! - **Readers elsewhere keep a generation going**: while a reader on another instance
 //!   follows a stream it refreshes a key saying so, and the owner does not stop the
 //!   generation for want of readers while that key lives.
-//! - **Redis trouble**: once the lease has gone half a lease without renewal, new
-//!   generations are refused (503); running ones keep serving their own readers, and the
+//! - **Redis trouble**: once the lease may have lapsed (no renewal answered for three
+//!   quarters of a lease), new generations are refused (503); running ones keep serving their own readers, and the
 //!   writer sends what it could not send once Redis answers again.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -65,6 +66,42 @@ const RUNNING_TTL: Duration = Duration::from_secs(3600);
 /// How long a finished stream's id is remembered after its replay window, to answer 410
 /// rather than 404.
 const GONE_TTL: Duration = Duration::from_secs(3600);
+
+/// How long a renewal keeps the lease: three quarters of `cluster.lease_secs`, so that
+/// a reader polling every `POLL` notices a dead owner within the lease.
+fn lease_ttl(lease: Duration) -> Duration {
+    lease * 3 / 4
+}
+
+/// Runs `task` on a thread of its own, on a runtime of its own (timers, sockets and
+/// all), and returns a handle on the main runtime that ends with it. For the work that
+/// must keep its pace when the main runtime's queues are long.
+fn own_thread(
+    name: &str,
+    task: impl std::future::Future<Output = ()> + Send + 'static,
+) -> JoinHandle<()> {
+    let (ended, end) = tokio::sync::oneshot::channel::<()>();
+    let spawned = std::thread::Builder::new()
+        .name(name.to_owned())
+        .spawn(move || {
+            match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => runtime.block_on(task),
+                Err(error) => {
+                    tracing::error!(%error, "cannot start a runtime for a background task")
+                }
+            }
+            let _ = ended.send(());
+        });
+    if let Err(error) = spawned {
+        tracing::error!(%error, "cannot start a thread for a background task");
+    }
+    tokio::spawn(async move {
+        let _ = end.await;
+    })
+}
 
 /// Appends a batch to a log. KEYS: the hash, the Stream. ARGV: epoch, the number of the
 /// batch's first event, how many events it holds, the events, done (0/1), the running
@@ -175,7 +212,7 @@ impl SharedSessions {
     pub fn launch(self: &Arc<Self>, verdict: impl Fn(&str, Verdict) + Send + Sync + 'static) {
         let verdict = Arc::new(verdict);
         let writer = tokio::spawn(Arc::clone(self).write(Arc::clone(&verdict)));
-        let lease = tokio::spawn(Arc::clone(self).renew());
+        let lease = own_thread("rill-lease", Arc::clone(self).renew());
         let listener = tokio::spawn(Arc::clone(self).listen(verdict));
         lock(&self.tasks).extend([writer, lease, listener]);
     }
@@ -189,12 +226,12 @@ impl SharedSessions {
         }
     }
 
-    /// Whether a new generation may start: not once the lease has gone without renewal
-    /// for half a lease (Redis out of reach, or too slow), since its stream could not be
-    /// shared nor its limits held, and the other instances will soon take this one for
-    /// dead. A renewal that fails now and then is no reason.
+    /// Whether a new generation may start: not once the lease may have expired (no
+    /// renewal sent in the last `LEASE_TTL` of a lease was answered: Redis is out of
+    /// reach), since its stream could not be shared nor its limits held, and the other
+    /// instances take this one for dead. A renewal that fails now and then is no reason.
     pub fn available(&self) -> Result<(), Error> {
-        if self.since_renewal() < self.cluster.lease() / 2 {
+        if self.since_renewal() < lease_ttl(self.cluster.lease()) {
             Ok(())
         } else {
             Err(Error::new(
@@ -415,14 +452,17 @@ impl SharedSessions {
         }
     }
 
-    /// Renews this instance's lease four times a lease; gives it up at the end.
+    /// Renews this instance's lease four times a lease; gives it up at the end. Runs on a
+    /// thread of its own (`own_thread`), with a connection of its own: however many
+    /// requests the main runtime has queued, a renewal waits behind none of them, so a busy
+    /// instance is never taken for a dead one.
     async fn renew(self: Arc<Self>) {
         let lease = self.cluster.lease();
         let key = self.lease_key(&self.epoch);
         let mut renewal = redis::pipe();
-        renewal.pset_ex(&key, 1, millis(lease * 3 / 4)).ignore();
-        // A connection of its own, and until the next renewal is due to answer: a busy
-        // Redis that answers late still keeps the lease.
+        renewal.pset_ex(&key, 1, millis(lease_ttl(lease))).ignore();
+        // Until the next renewal is due to answer: a busy Redis that answers late still
+        // keeps the lease.
         let mut connection = None;
         let mut failing = false;
         loop {
@@ -432,6 +472,13 @@ impl SharedSessions {
             let due = Instant::now() + lease / 4;
             match self.query::<()>(&mut connection, &renewal, lease / 4).await {
                 Ok(()) => {
+                    let took = self.started.elapsed().saturating_sub(sent);
+                    if took > lease / 8 {
+                        tracing::warn!(
+                            took_ms = took.as_millis(),
+                            "a lease renewal took long: Redis is slow to answer"
+                        );
+                    }
                     // The lease runs from when the renewal was sent.
                     let sent = u64::try_from(sent.as_millis()).unwrap_or(u64::MAX);
                     self.renewed.fetch_max(sent, Ordering::SeqCst);
@@ -441,7 +488,7 @@ impl SharedSessions {
                 }
                 Err(error) if !failing => {
                     failing = true;
-                    tracing::error!(%error, "cannot renew this instance's lease in Redis: new generations are refused until it is renewed");
+                    tracing::error!(%error, "cannot renew this instance's lease in Redis: once it lapses, new generations are refused until it is renewed");
                 }
                 Err(_) => {}
             }
@@ -450,8 +497,9 @@ impl SharedSessions {
                 () = self.stop.cancelled() => break,
             }
         }
-        let mut redis = self.cluster.redis();
-        let _ = redis.del::<_, ()>(&key).await;
+        let mut release = redis::pipe();
+        release.del(&key).ignore();
+        let _ = self.query::<()>(&mut connection, &release, lease / 4).await;
     }
 
     /// Sends `pipe` on `connection` (made first if there is none) and waits `limit` for

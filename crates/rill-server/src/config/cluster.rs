@@ -15,7 +15,8 @@ pub struct ClusterConfig {
     pub key_prefix: String,
     /// An instance that stops renewing its lease this long is taken for dead: readers of
     /// its streams on other instances get an error saying so, and whatever it still
-    /// writes to them is refused.
+    /// writes to them is refused. An instance whose renewals go unanswered for three
+    /// quarters of this (Redis lost, or paused that long) refuses new generations.
     pub lease_secs: u64,
 }
 
