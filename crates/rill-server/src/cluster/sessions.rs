@@ -25,8 +25,9 @@
 //!   follows a stream it refreshes a key saying so, and the owner does not stop the
 //!   generation for want of readers while that key lives.
 //! - **Redis trouble**: once the lease may have lapsed (no renewal answered for three
-//!   quarters of a lease), new generations are refused (503); running ones keep serving their own readers, and the
-//!   writer sends what it could not send once Redis answers again.
+//!   quarters of a lease), new generations are refused (503); running ones keep serving
+//!   their own readers, and the writer sends what it could not send once Redis answers
+//!   again.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -227,8 +228,8 @@ impl SharedSessions {
     }
 
     /// Whether a new generation may start: not once the lease may have expired (no
-    /// renewal sent in the last `LEASE_TTL` of a lease was answered: Redis is out of
-    /// reach), since its stream could not be shared nor its limits held, and the other
+    /// renewal sent within the last `lease_ttl` was answered: Redis is out of reach, or
+    /// paused that long), since its stream could not be shared nor its limits held, and the other
     /// instances take this one for dead. A renewal that fails now and then is no reason.
     pub fn available(&self) -> Result<(), Error> {
         if self.since_renewal() < lease_ttl(self.cluster.lease()) {
