@@ -229,8 +229,9 @@ impl SharedSessions {
 
     /// Whether a new generation may start: not once the lease may have expired (no
     /// renewal sent within the last `lease_ttl` was answered: Redis is out of reach, or
-    /// paused that long), since its stream could not be shared nor its limits held, and the other
-    /// instances take this one for dead. A renewal that fails now and then is no reason.
+    /// paused that long), since its stream could not be shared nor its limits held, and
+    /// the other instances take this one for dead. A renewal that fails now and then is no
+    /// reason.
     pub fn available(&self) -> Result<(), Error> {
         if self.since_renewal() < lease_ttl(self.cluster.lease()) {
             Ok(())
